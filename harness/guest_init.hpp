@@ -1,0 +1,34 @@
+// The guest side of the boot-test protocol, as the packagers see it: the init
+// binary every image boots (harness/guest/init.c, static, embedded in tinyx at
+// build time) and the configuration file it reads (TINYX_INIT_CONFIG_PATH).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tinyx::harness {
+
+struct GuestDirectory {
+    std::string path;   // absolute guest path, created with parents
+    unsigned mode = 0755;
+    unsigned uid = 0;
+    unsigned gid = 0;
+};
+
+// What /init does for the app, written to TINYX_INIT_CONFIG_PATH in the image.
+struct InitConfig {
+    std::vector<std::string> run;         // the app's argv (already split; no shell needed)
+    std::vector<std::string> environment; // "KEY=VALUE" for the app
+    std::vector<GuestDirectory> directories;
+    std::string hostname = "tinyx";
+};
+
+// The init.conf text: one "key value" per line ("run ARG", "env K=V", "dir PATH MODE UID GID",
+// "hostname NAME"). Arguments may hold spaces; they may not hold newlines (rejected by callers).
+std::string render_init_config(const InitConfig& config);
+
+// The bytes of the static init executable to install as /init (and /sbin/tinyx-init on disks).
+std::string_view guest_init_binary();
+
+} // namespace tinyx::harness
