@@ -1,11 +1,12 @@
 /*
- * The boot-test protocol: the one definition shared by the host side (harness/*.cpp)
+ * The boot-test protocol: the one definition shared by the host side (the harness library)
  * and the guest side (harness/guest/init.c, compiled into every image as /init).
  * Plain C so both can include it.
  *
- * Host -> guest: kernel command-line parameters, read by the guest init from /proc/cmdline
- * (parameters with a dot are not passed to init's argv/env by the kernel, and they work the
- * same for initramfs and disk images):
+ * Host -> guest: kernel command-line parameters. The host puts them after " -- ", so the kernel
+ * hands them to init as argv (no /proc needed, which lets the pruner drop PROC_FS for apps that
+ * do not use it); without "--" the init reads them from /proc/cmdline (dotted parameters never
+ * reach init's argv/env there). Both work the same for initramfs and disk images:
  *   tinyx.nonce=<hex>    per-boot random token; every marker the guest prints carries it, so
  *                        nothing the app or the test prints can be taken for a marker.
  *   tinyx.test=<base64>  the guest test, a /bin/sh script (optional).

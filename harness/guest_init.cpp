@@ -1,0 +1,27 @@
+#include "harness/guest_init.hpp"
+
+#include <cstddef>
+#include <sstream>
+
+// Defined in the generated guest_init_bytes.cpp (harness/CMakeLists.txt).
+extern const unsigned char tinyx_guest_init[];
+extern const std::size_t tinyx_guest_init_size;
+
+namespace tinyx::harness {
+
+std::string render_init_config(const InitConfig& config) {
+    std::ostringstream out;
+    out << "# tinyx-init configuration: one \"key value\" a line (run, env, dir, hostname)\n";
+    out << "hostname " << config.hostname << "\n";
+    for (const auto& dir : config.directories)
+        out << "dir " << dir.path << " 0" << std::oct << dir.mode << std::dec << " " << dir.uid << " " << dir.gid << "\n";
+    for (const auto& entry : config.environment) out << "env " << entry << "\n";
+    for (const auto& arg : config.run) out << "run " << arg << "\n";
+    return out.str();
+}
+
+std::string_view guest_init_binary() {
+    return {reinterpret_cast<const char*>(tinyx_guest_init), tinyx_guest_init_size};
+}
+
+} // namespace tinyx::harness

@@ -1,0 +1,39 @@
+#include "harness/guest_init.hpp"
+
+#include "core/fs.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tinyx;
+using namespace tinyx::harness;
+
+TEST_CASE("render_init_config writes one key and value a line") {
+    InitConfig config;
+    config.run = {"/usr/sbin/nginx", "-g", "daemon off;"};
+    config.environment = {"LANG=C.UTF-8", "GREETING=hello world"};
+    config.directories = {{"/var/lib/nginx body", 0750, 33, 34}, {"/run/app", 01777, 0, 0}};
+    config.hostname = "web";
+    std::string text = render_init_config(config);
+    CHECK(text ==
+          "# tinyx-init configuration: one \"key value\" a line (run, env, dir, hostname)\n"
+          "hostname web\n"
+          "dir /var/lib/nginx body 0750 33 34\n"
+          "dir /run/app 01777 0 0\n"
+          "env LANG=C.UTF-8\n"
+          "env GREETING=hello world\n"
+          "run /usr/sbin/nginx\n"
+          "run -g\n"
+          "run daemon off;\n");
+}
+
+TEST_CASE("the embedded guest init is the static executable the build produced") {
+    std::string_view init = guest_init_binary();
+    REQUIRE(init.size() > 1000);
+    CHECK(init.substr(0, 4) == "\x7f" "ELF");
+    auto built = read_file(fs::path(TINYX_BINARY_DIR) / "harness" / "tinyx-init");
+    REQUIRE(built.ok());
+    CHECK(*built == init);
+    // Static: no program interpreter, so it runs in images without a libc.
+    CHECK(init.find("ld-linux") == std::string_view::npos);
+    CHECK(init.find("ld-musl") == std::string_view::npos);
+}
