@@ -13,6 +13,8 @@
  *   tinyx.ports=<p,p>    guest TCP ports that must accept connections on 127.0.0.1 before the
  *                        app counts as started (optional).
  *   tinyx.wait=<s>       how long the guest waits for those ports (default 60).
+ *   tinyx.keep=1         keep the VM running after the guest test (a host test runs too; the
+ *                        host ends QEMU). Default: the init ends the VM after the test.
  *
  * Guest -> host: marker lines on the serial console (ttyS0), each on a line of its own:
  *   @@tinyx:<nonce>:<event>:<guest uptime in ms>[:<value>]
@@ -26,6 +28,7 @@
 #define TINYX_PARAM_TEST "tinyx.test="
 #define TINYX_PARAM_PORTS "tinyx.ports="
 #define TINYX_PARAM_WAIT "tinyx.wait="
+#define TINYX_PARAM_KEEP "tinyx.keep="
 
 /* Events, in the order a good boot prints them. */
 #define TINYX_EVENT_INIT "init"               /* /init started (value: init version) */

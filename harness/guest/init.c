@@ -157,6 +157,7 @@ struct params {
     int ports[MAX_PORTS];
     int port_count;
     int wait_seconds;
+    int keep_running;
     int have_nonce;
 };
 
@@ -177,6 +178,8 @@ static void take_param(struct params* p, char* word) {
             cursor = (*end == ',') ? end + 1 : end;
             if (*end != ',') break;
         }
+    } else if (strncmp(word, TINYX_PARAM_KEEP, strlen(TINYX_PARAM_KEEP)) == 0) {
+        p->keep_running = atoi(word + strlen(TINYX_PARAM_KEEP)) != 0;
     } else if (strncmp(word, TINYX_PARAM_WAIT, strlen(TINYX_PARAM_WAIT)) == 0) {
         int seconds = atoi(word + strlen(TINYX_PARAM_WAIT));
         if (seconds > 0) p->wait_seconds = seconds;
@@ -520,7 +523,8 @@ static void run_guest_test(const struct params* p, struct config* c, pid_t app) 
         snprintf(value, sizeof value, "%d",
                  WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255);
         marker(TINYX_EVENT_TEST_EXIT, value);
-        end_vm();
+        if (!p->keep_running) end_vm();
+        return;
     }
 }
 

@@ -1,10 +1,125 @@
 #include "cli/commands.hpp"
 
+#include "harness/boot.hpp"
+#include "harness/guest_init.hpp"
+
+#include "core/fs.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "core/strings.hpp"
+
+#include <iostream>
+
 namespace tinyx::cli {
 
+namespace {
+
+struct BootOptions {
+    std::string kernel, initrd, disk, accel = "auto", log_dir, write_init;
+    harness::BootRequest request;
+    bool json = false;
+};
+
+std::string timings_line(const harness::BootRun& run) {
+    std::vector<std::string> parts;
+    auto add = [&](const char* what, double seconds) {
+        if (seconds >= 0) parts.push_back(str(what, " ", human_seconds(seconds)));
+    };
+    add("console", run.seconds.first_output);
+    add("init", run.seconds.init);
+    add("app started", run.seconds.app_started);
+    add("test done", run.seconds.test_done);
+    add("total", run.seconds.total);
+    return join(parts, ", ");
+}
+
+Result<int> run_boot(BootOptions& options) {
+    if (!options.write_init.empty()) {
+        // For tests and hand-made images: the same /init tinyx puts into its images.
+        auto init = harness::guest_init_binary();
+        TRY(write_file_atomic(options.write_init, init, fs::perms(0755)));
+        log::info(str("wrote the guest init (", human_bytes(init.size()), ") to ", options.write_init));
+        return 0;
+    }
+    auto& request = options.request;
+    if (options.kernel.empty()) return Error::bad_input("--kernel is required (the guest kernel, e.g. a bzImage)");
+    request.kernel = options.kernel;
+    if (!options.initrd.empty()) request.initrd = options.initrd;
+    if (!options.disk.empty()) request.disk = options.disk;
+    if (!options.log_dir.empty()) request.log_dir = options.log_dir;
+    request.accel = options.accel == "kvm"   ? harness::AccelChoice::kvm
+                    : options.accel == "tcg" ? harness::AccelChoice::tcg
+                                             : harness::AccelChoice::automatic;
+
+    TRY_ASSIGN(auto report, harness::boot(request));
+    if (options.json) std::cout << dump_json(harness::boot_report_json(report)) << std::flush;
+
+    const auto& last = report.boots.back();
+    if (report.verdict == harness::Verdict::pass) {
+        log::info(str("pass: ", report.boots.size(), report.boots.size() == 1 ? " boot" : " boots", " (",
+                      harness::accelerator_name(report.accel), ", ", request.memory_mb, " MB; ", timings_line(last), ")"));
+        if (report.min_memory_mb) log::info(str("smallest memory that passes: ", *report.min_memory_mb, " MB"));
+        if (last.console_log) log::info(str("console log: ", last.console_log->string()));
+        return 0;
+    }
+    std::string which = report.boots.size() > 1 ? str(" (boot ", report.boots.size(), " of ", request.repeat, ")") : "";
+    Error error{exit_code_for(report.verdict), str(harness::verdict_name(report.verdict), which, ": ", report.reason), {}};
+    error.details = harness::failure_details(last);
+    return error;
+}
+
+} // namespace
+
 void setup_boot(CLI::App& app, Runner& runner) {
-    auto* cmd = app.add_subcommand("boot", "TODO");
-    cmd->callback([&runner] { runner = [] { return Result<int>(Error::internal("'tinyx boot' is not implemented yet")); }; });
+    auto options = std::make_shared<BootOptions>();
+    auto& request = options->request;
+    auto* cmd = app.add_subcommand("boot", "Boot a kernel and image under QEMU and run a test against the app");
+    cmd->add_option("--kernel", options->kernel, "The guest kernel (bzImage)");
+    auto* initrd = cmd->add_option("--initrd", options->initrd, "An initramfs image (from tinyx rootfs)");
+    cmd->add_option("--disk", options->disk, "A disk image (raw, or .qcow2), booted as /dev/vda; never modified")->excludes(initrd);
+    cmd->add_option("--memory", request.memory_mb, "Guest memory in MB")->default_val(256)->check(CLI::Range(16, 1048576));
+    cmd->add_option("--accel", options->accel, "auto probes KVM once per host, then uses it or TCG")
+        ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
+        ->default_val("auto");
+    cmd->add_option("--timeout", request.timeout_seconds, "Seconds per boot, QEMU start to the end of the test")
+        ->default_val(300)
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--silence", request.silence_seconds,
+                    "Seconds without console output before /init reports that count as a hung boot")
+        ->default_val(60)
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--port-wait", request.port_wait_seconds, "Seconds the guest waits for the app's ports")
+        ->default_val(60)
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--guest-test", request.guest_test, "A /bin/sh script run in the guest once the app started");
+    cmd->add_option("--host-test", request.host_test,
+                    "A /bin/sh command run on the host once the app started, with TINYX_HOST and "
+                    "TINYX_PORT_<guestport> set");
+    cmd->add_option("--forward", request.forwards,
+                    "Forward this guest TCP port from a free port on 127.0.0.1 (repeatable); the app counts as "
+                    "started once it accepts in the guest")
+        ->check(CLI::Range(1, 65535));
+    cmd->add_option("--wait-port", request.wait_ports, "Wait for this guest TCP port without forwarding it (repeatable)")
+        ->check(CLI::Range(1, 65535));
+    cmd->add_option("--repeat", request.repeat, "Boot N times; pass only if all pass (stops at the first failure)")
+        ->default_val(1)
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--append", request.append, "Extra kernel command-line arguments");
+    cmd->add_flag("--min-memory", request.find_min_memory,
+                  "After a pass, find the smallest memory (MB) that still passes, by bisection");
+    cmd->add_option("--log-dir", options->log_dir, "Keep the console logs here (default: removed at the end)");
+    cmd->add_option("--qemu", request.qemu, "The QEMU binary")->default_val("qemu-system-x86_64");
+    cmd->add_flag("--json", options->json, "Print one JSON report on stdout (progress stays on stderr)");
+    cmd->add_option("--write-init", options->write_init, "Write the guest init executable to FILE and exit")
+        ->group(""); // hidden: for tests and hand-made images
+    cmd->footer("Exit codes: 0 pass, 1 test failed, 3 boot failure (panic, no init, app exited), 4 timeout.\n"
+                "Examples:\n"
+                "  tinyx boot --kernel out/bzImage --initrd out/initramfs.cpio.gz \\\n"
+                "             --wait-port 8080 --guest-test 'wget -qO- http://127.0.0.1:8080/ | grep -q hello'\n"
+                "  tinyx boot --kernel out/bzImage --initrd out/initramfs.cpio.gz --forward 80 \\\n"
+                "             --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --repeat 3 --json\n"
+                "  tinyx boot --kernel out/bzImage --disk out/disk.qcow2 --min-memory --log-dir logs/");
+    cmd->callback([&runner, options] { runner = [options] { return run_boot(*options); }; });
 }
 
 } // namespace tinyx::cli

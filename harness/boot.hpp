@@ -1,0 +1,117 @@
+// Boot an image under QEMU and judge it against the user's test: the library behind
+// `tinyx boot`, also called by the pruner (one boot per trial) and `tinyx build`.
+//
+//   harness::BootRequest request;
+//   request.kernel = "out/bzImage";
+//   request.initrd = "out/initramfs.cpio.gz";        // or request.disk
+//   request.guest_test = "wget -qO- http://127.0.0.1:8080/ | grep -q hello";
+//   request.wait_ports = {8080};                     // the app counts as started once these accept
+//   TRY_ASSIGN(auto report, harness::boot(request));
+//   if (report.verdict != harness::Verdict::pass)    // report.reason, report.boots.back().console_tail
+//
+// What goes where:
+// - A Result error means the request or the host is wrong (no such kernel file, QEMU missing,
+//   a guest test too long for the kernel command line) or Ctrl-C (Error::interrupted()).
+// - Everything the guest does is a *verdict* in the BootReport with its evidence: pass, the test
+//   failed, the guest failed to boot (panic, no init, the app exited), or it timed out.
+//   exit_code_for() maps verdicts to the CLI's exit codes (0/1/3/4).
+// Every boot gets a fresh nonce (harness/protocol.h): console text without it is never a marker.
+// When boot() returns, QEMU and every child it started are gone and temporary files removed.
+#pragma once
+
+#include "harness/accel.hpp"
+#include "harness/qemu_args.hpp"
+
+#include "core/json.hpp"
+#include "core/result.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinyx::harness {
+
+enum class Verdict { pass, test_failed, boot_failed, timeout };
+// "pass", "fail", "boot-failed", "timeout" (the report.json vocabulary).
+const char* verdict_name(Verdict verdict);
+Exit exit_code_for(Verdict verdict);
+
+struct BootRequest {
+    std::filesystem::path kernel;
+    std::optional<std::filesystem::path> initrd; // at most one of initrd and disk
+    std::optional<std::filesystem::path> disk;
+    int memory_mb = 256;
+    AccelChoice accel = AccelChoice::automatic;
+    double timeout_seconds = 300; // per boot: QEMU start to the end of the test
+    double silence_seconds = 60;  // no console output for this long before /init reports = timeout
+    int port_wait_seconds = 60;   // how long the guest init waits for the app's ports
+    std::string guest_test;       // a /bin/sh script run in the guest after the app started
+    std::string host_test;        // /bin/sh -c on the host, with TINYX_HOST and TINYX_PORT_<guestport>
+    std::vector<int> forwards;    // guest TCP ports forwarded to free ports on 127.0.0.1 (and waited for)
+    std::vector<int> wait_ports;  // guest ports waited for without forwarding
+    std::string append;           // extra kernel arguments
+    int repeat = 1;               // pass only if all pass; stops at the first failure
+    bool find_min_memory = false; // after a pass: bisect for the smallest memory that still passes
+    int min_memory_floor_mb = 16;
+    int min_memory_precision_mb = 4;
+    std::optional<std::filesystem::path> log_dir; // keep console logs here (else removed at the end)
+    std::filesystem::path qemu = "qemu-system-x86_64";
+};
+
+// Seconds since QEMU started, on the host's clock; negative = did not happen.
+struct BootTimings {
+    double first_output = -1;
+    double init = -1;
+    double app_started = -1;
+    double test_start = -1;
+    double test_done = -1;
+    double total = 0;
+};
+
+// The guest's uptime (ms) in its markers; -1 = not reported.
+struct GuestUptimes {
+    long long init = -1;
+    long long app_started = -1;
+    long long test_start = -1;
+    long long test_exit = -1;
+};
+
+struct BootRun {
+    Verdict verdict = Verdict::boot_failed;
+    std::string reason; // one sentence: "the guest test exited with status 1"
+    int memory_mb = 0;
+    Accelerator accel = Accelerator::tcg;
+    std::optional<std::filesystem::path> console_log; // set when kept (log_dir)
+    std::vector<std::string> console_tail;            // the last console lines, always
+    std::optional<int> guest_test_status;
+    std::optional<int> host_test_status;
+    std::vector<std::string> host_test_tail; // the host test's last output lines
+    std::vector<PortForward> forwards;
+    BootTimings seconds;
+    GuestUptimes guest_ms;
+    std::string qemu_command; // shell-quoted, to reproduce by hand
+};
+
+struct BootReport {
+    Verdict verdict = Verdict::boot_failed;
+    std::string reason;
+    Accelerator accel = Accelerator::tcg;
+    std::string accel_reason;
+    std::vector<BootRun> boots; // the --repeat boots in order
+    std::optional<int> min_memory_mb;
+    std::vector<std::pair<int, Verdict>> memory_trials; // the bisection's boots
+    double seconds = 0;
+};
+
+Result<BootReport> boot(const BootRequest& request);
+
+// Check a request without booting (files exist, values in range, the command line fits).
+Result<void> validate(const BootRequest& request);
+
+Json boot_report_json(const BootReport& report);
+
+// The lines to quote for a verdict that is not a pass: reason, then evidence.
+std::vector<std::string> failure_details(const BootRun& run, std::size_t console_lines = 15);
+
+} // namespace tinyx::harness

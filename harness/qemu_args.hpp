@@ -1,0 +1,58 @@
+// The QEMU command line and the guest's kernel command line for one boot, as pure
+// functions of a description (no files touched, no ports opened), so every flag is
+// unit-tested without running QEMU.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinyx::harness {
+
+// Linux on x86 cuts the kernel command line at this many bytes (COMMAND_LINE_SIZE).
+inline constexpr std::size_t kKernelCommandLineLimit = 2048;
+
+// What the guest init is told on the kernel command line (harness/protocol.h).
+struct GuestParams {
+    std::string nonce;
+    std::string guest_test;      // a /bin/sh script; empty = none
+    std::vector<int> wait_ports; // guest ports that must accept before the app counts as started
+    int wait_seconds = 60;
+    bool keep_running_after_test = false; // a host test also runs
+    bool disk_root = false;               // boot a disk: root=/dev/vda, init=/sbin/tinyx-init
+    std::string append;                   // the user's extra kernel arguments
+};
+
+// "console=ttyS0 panic=-1 [root=/dev/vda rw init=/sbin/tinyx-init] APPEND -- tinyx.nonce=... ".
+// The tinyx.* parameters go after "--" so the kernel passes them to init as arguments.
+std::string kernel_command_line(const GuestParams& params);
+
+struct PortForward {
+    int host_port = 0; // on 127.0.0.1
+    int guest_port = 0;
+};
+
+enum class Accelerator { kvm, tcg };
+const char* accelerator_name(Accelerator accel);
+
+struct QemuLaunch {
+    std::filesystem::path qemu = "qemu-system-x86_64";
+    std::filesystem::path kernel;
+    std::optional<std::filesystem::path> initrd;
+    std::optional<std::filesystem::path> disk; // raw, or qcow2 when the name ends in .qcow2
+    int memory_mb = 256;
+    int cpus = 1;
+    Accelerator accel = Accelerator::tcg;
+    std::filesystem::path console_log; // the guest's serial console is written here
+    std::vector<PortForward> forwards;
+    std::string kernel_command_line;
+};
+
+// The full argv, program first.
+std::vector<std::string> qemu_argv(const QemuLaunch& launch);
+
+// QEMU's option syntax separates sub-options with commas; a comma inside a value is doubled.
+std::string qemu_escape(const std::string& value);
+
+} // namespace tinyx::harness

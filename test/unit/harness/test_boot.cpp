@@ -1,0 +1,203 @@
+// The boot runner against a scripted fake QEMU (test/fixtures/fake-qemu.sh): verdicts,
+// forged markers, timeouts, port races and cleanup, without booting a kernel.
+#include "harness/boot.hpp"
+
+#include "core/fs.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+
+using namespace tinyx;
+using namespace tinyx::harness;
+
+namespace {
+
+struct FakeBoot {
+    TempDir dir = std::move(TempDir::create("tinyx-test-boot-").value());
+    BootRequest request;
+
+    explicit FakeBoot(const char* mode) {
+        ::setenv("FAKE_QEMU_MODE", mode, 1);
+        ::setenv("FAKE_QEMU_PIDFILE", (dir.path() / "qemu.pid").c_str(), 1);
+        ::setenv("FAKE_QEMU_STATE", (dir.path() / "state").c_str(), 1);
+        REQUIRE(write_file_atomic(dir.path() / "bzImage", "not really a kernel"));
+        REQUIRE(write_file_atomic(dir.path() / "initramfs.cpio", "not really an image"));
+        request.kernel = dir.path() / "bzImage";
+        request.initrd = dir.path() / "initramfs.cpio";
+        request.qemu = fs::path(TINYX_SOURCE_DIR) / "test/fixtures/fake-qemu.sh";
+        request.accel = AccelChoice::tcg;
+        request.timeout_seconds = 20;
+        request.guest_test = "true";
+    }
+    BootReport run() {
+        auto report = boot(request);
+        if (!report) FAIL(report.error().message);
+        REQUIRE(report->boots.size() >= 1);
+        return std::move(*report);
+    }
+    // The fake QEMU (and its sleep) must be gone once boot() returned.
+    bool qemu_gone() const {
+        auto pid = read_file(dir.path() / "qemu.pid");
+        if (!pid) return true;
+        return ::kill(std::atoi(pid->c_str()), 0) != 0 && errno == ESRCH;
+    }
+};
+
+} // namespace
+
+TEST_CASE("boot: a guest test that exits 0 passes, with guest timings") {
+    FakeBoot fake("pass");
+    auto report = fake.run();
+    CHECK(report.verdict == Verdict::pass);
+    const auto& run = report.boots.front();
+    CHECK(run.guest_test_status == 0);
+    CHECK(run.guest_ms.init == 100);
+    CHECK(run.guest_ms.app_started == 200);
+    CHECK(run.guest_ms.test_exit == 300);
+    CHECK(run.seconds.first_output >= 0);
+    CHECK(run.seconds.test_done >= run.seconds.init);
+    CHECK(exit_code_for(report.verdict) == Exit::ok);
+    CHECK(fake.qemu_gone());
+    auto json = boot_report_json(report);
+    CHECK(json["verdict"] == "pass");
+    CHECK(json["boots"][0]["guest_uptime_ms"]["app_started"] == 200);
+}
+
+TEST_CASE("boot: a failing guest test is a verdict, not an error") {
+    FakeBoot fake("test-fails");
+    auto report = fake.run();
+    CHECK(report.verdict == Verdict::test_failed);
+    CHECK(report.reason == "the guest test exited with status 1");
+    CHECK(exit_code_for(report.verdict) == Exit::test_failed);
+}
+
+TEST_CASE("boot: marker text printed by the app or the test never passes") {
+    SECTION("forged markers only") {
+        FakeBoot fake("forged");
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::boot_failed);
+        CHECK(report.reason == "the guest ended during the guest test without its exit status");
+        CHECK_FALSE(report.boots.front().guest_test_status);
+    }
+    SECTION("a forged pass before the real failure") {
+        FakeBoot fake("forged-then-fails");
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::test_failed);
+        CHECK(report.boots.front().guest_test_status == 1);
+    }
+}
+
+TEST_CASE("boot: a kernel panic is a boot failure quoting the console") {
+    FakeBoot fake("panic");
+    auto report = fake.run();
+    CHECK(report.verdict == Verdict::boot_failed);
+    CHECK(report.reason == "kernel panic: [    1.000000] Kernel panic - not syncing: VFS: Unable to mount root fs");
+    const auto& tail = report.boots.front().console_tail;
+    REQUIRE_FALSE(tail.empty());
+    CHECK(tail.back() == "[    1.000001] ---[ end Kernel panic ]---");
+    auto details = failure_details(report.boots.front());
+    CHECK(std::find(details.begin(), details.end(), "  [    1.000001] ---[ end Kernel panic ]---") != details.end());
+}
+
+TEST_CASE("boot: an app that exits before it started is a boot failure") {
+    FakeBoot fake("app-exited");
+    auto report = fake.run();
+    CHECK(report.verdict == Verdict::boot_failed);
+    CHECK(report.reason == "the app exited with status 1 before it started");
+}
+
+TEST_CASE("boot: timeouts end QEMU") {
+    SECTION("no console output at all: the silence watchdog") {
+        FakeBoot fake("silent");
+        fake.request.silence_seconds = 1;
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::timeout);
+        CHECK(report.reason.find("no console output for") == 0);
+        CHECK(report.boots.front().seconds.total < 10);
+        CHECK(fake.qemu_gone());
+    }
+    SECTION("a hung guest test: the overall timeout") {
+        FakeBoot fake("hang-in-test");
+        fake.request.timeout_seconds = 1.5;
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::timeout);
+        CHECK(report.reason == "timed out after 1.5s waiting for the guest test to finish");
+        CHECK(exit_code_for(report.verdict) == Exit::timeout);
+        CHECK(fake.qemu_gone());
+    }
+}
+
+TEST_CASE("boot: a host test gets the forwarded ports and decides the verdict") {
+    FakeBoot fake("serve");
+    fake.request.guest_test.clear();
+    fake.request.forwards = {80, 6379};
+    SECTION("pass") {
+        fake.request.host_test = "test \"$TINYX_HOST\" = 127.0.0.1 && test \"$TINYX_PORT_80\" -gt 1024 && "
+                                 "test \"$TINYX_PORT_6379\" -gt 1024 && test \"$TINYX_PORT_80\" != \"$TINYX_PORT_6379\"";
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::pass);
+        CHECK(report.boots.front().host_test_status == 0);
+        CHECK(report.boots.front().forwards.size() == 2);
+        CHECK(fake.qemu_gone()); // ended by the host once the test was done
+    }
+    SECTION("fail") {
+        fake.request.host_test = "echo connection refused; exit 3";
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::test_failed);
+        CHECK(report.reason == "the host test exited with status 3");
+        CHECK(report.boots.front().host_test_tail == std::vector<std::string>{"connection refused"});
+        CHECK(fake.qemu_gone());
+    }
+}
+
+TEST_CASE("boot: QEMU losing a race for a forwarded port is retried with new ports") {
+    FakeBoot fake("port-race");
+    fake.request.guest_test.clear();
+    fake.request.forwards = {80};
+    fake.request.host_test = "true";
+    auto report = fake.run();
+    CHECK(report.verdict == Verdict::pass);
+}
+
+TEST_CASE("boot: --repeat stops at the first failure; min-memory bisects") {
+    SECTION("repeat") {
+        FakeBoot fake("pass");
+        fake.request.repeat = 3;
+        fake.request.log_dir = fake.dir.path() / "logs";
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::pass);
+        REQUIRE(report.boots.size() == 3);
+        REQUIRE(report.boots[2].console_log);
+        CHECK(*report.boots[2].console_log == fake.dir.path() / "logs" / "console-3.log");
+        CHECK(fs::exists(*report.boots[2].console_log));
+    }
+    SECTION("min-memory: every size passes down to the floor") {
+        FakeBoot fake("pass");
+        fake.request.memory_mb = 64;
+        fake.request.find_min_memory = true;
+        auto report = fake.run();
+        REQUIRE(report.min_memory_mb);
+        CHECK(*report.min_memory_mb <= 16 + fake.request.min_memory_precision_mb);
+        CHECK(*report.min_memory_mb >= 16);
+        CHECK(report.memory_trials.size() >= 3);
+    }
+}
+
+TEST_CASE("validate names the bad flag or file") {
+    FakeBoot fake("pass");
+    auto bad = fake.request;
+    bad.kernel = fake.dir.path() / "missing";
+    CHECK(validate(bad).error().message.find("--kernel: ") == 0);
+    bad = fake.request;
+    bad.disk = fake.dir.path() / "bzImage";
+    CHECK(validate(bad).error().exit == Exit::bad_input);
+    bad = fake.request;
+    bad.guest_test = std::string(3000, 'x');
+    CHECK(validate(bad).error().message.find("kernel command line") != std::string::npos);
+    bad = fake.request;
+    bad.qemu = "/nonexistent/qemu";
+    CHECK(validate(bad).error().message.find("/nonexistent/qemu not found") == 0);
+}

@@ -1,0 +1,90 @@
+#include "harness/qemu_args.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace tinyx::harness;
+
+namespace {
+
+// The value after `option` (the first occurrence), or "" when absent.
+std::string value_of(const std::vector<std::string>& argv, const std::string& option) {
+    auto at = std::find(argv.begin(), argv.end(), option);
+    return at == argv.end() || at + 1 == argv.end() ? "" : *(at + 1);
+}
+bool has(const std::vector<std::string>& argv, const std::string& word) {
+    return std::find(argv.begin(), argv.end(), word) != argv.end();
+}
+
+} // namespace
+
+TEST_CASE("kernel_command_line: console, panic, the user's arguments, then the protocol after --") {
+    GuestParams params;
+    params.nonce = "n0nce";
+    params.append = "  quiet loglevel=3 ";
+    params.wait_ports = {80, 8080};
+    params.wait_seconds = 30;
+    params.guest_test = "exit 1\n";
+    CHECK(kernel_command_line(params) ==
+          "console=ttyS0 panic=-1 quiet loglevel=3 -- tinyx.nonce=n0nce tinyx.ports=80,8080 tinyx.wait=30 "
+          "tinyx.test=ZXhpdCAxCg==");
+}
+
+TEST_CASE("kernel_command_line: a disk boots /dev/vda with our init; a host test keeps the VM up") {
+    GuestParams params;
+    params.nonce = "x";
+    params.disk_root = true;
+    params.keep_running_after_test = true;
+    params.append = "init=/bin/sh";
+    CHECK(kernel_command_line(params) ==
+          "console=ttyS0 panic=-1 root=/dev/vda rw init=/sbin/tinyx-init init=/bin/sh -- tinyx.nonce=x tinyx.wait=60 "
+          "tinyx.keep=1");
+}
+
+TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {
+    QemuLaunch launch;
+    launch.kernel = "/k/bzImage";
+    launch.initrd = "/i/initramfs.cpio.gz";
+    launch.memory_mb = 128;
+    launch.console_log = "/tmp/logs, odd/console.log";
+    launch.forwards = {{40001, 80}, {40002, 6379}};
+    launch.kernel_command_line = "console=ttyS0 panic=-1 -- tinyx.nonce=n";
+    auto argv = qemu_argv(launch);
+
+    CHECK(argv.front() == "qemu-system-x86_64");
+    for (const char* flag : {"-nodefaults", "-no-user-config", "-no-reboot"}) CHECK(has(argv, flag));
+    CHECK(value_of(argv, "-display") == "none");
+    CHECK(value_of(argv, "-accel") == "tcg");
+    CHECK_FALSE(has(argv, "-cpu"));
+    CHECK(value_of(argv, "-m") == "128");
+    CHECK(value_of(argv, "-chardev") == "file,id=console,path=/tmp/logs,, odd/console.log");
+    CHECK(value_of(argv, "-serial") == "chardev:console");
+    CHECK(value_of(argv, "-kernel") == "/k/bzImage");
+    CHECK(value_of(argv, "-initrd") == "/i/initramfs.cpio.gz");
+    CHECK(value_of(argv, "-append") == "console=ttyS0 panic=-1 -- tinyx.nonce=n");
+    CHECK_FALSE(has(argv, "-drive"));
+    CHECK(value_of(argv, "-netdev") ==
+          "user,id=n0,hostfwd=tcp:127.0.0.1:40001-:80,hostfwd=tcp:127.0.0.1:40002-:6379");
+    CHECK(value_of(argv, "-device") == "virtio-net-pci,netdev=n0,romfile=");
+}
+
+TEST_CASE("qemu_argv for a qcow2 disk under KVM") {
+    QemuLaunch launch;
+    launch.qemu = "/opt/qemu/bin/qemu-system-x86_64";
+    launch.kernel = "bzImage";
+    launch.disk = "out/disk.qcow2";
+    launch.accel = Accelerator::kvm;
+    launch.console_log = "c.log";
+    auto argv = qemu_argv(launch);
+    CHECK(argv.front() == "/opt/qemu/bin/qemu-system-x86_64");
+    CHECK(value_of(argv, "-accel") == "kvm");
+    CHECK(value_of(argv, "-cpu") == "host");
+    CHECK(value_of(argv, "-drive") == "file=out/disk.qcow2,format=qcow2,if=virtio,snapshot=on");
+    CHECK_FALSE(has(argv, "-initrd"));
+    CHECK(value_of(argv, "-m") == "256");
+    CHECK(value_of(argv, "-netdev") == "user,id=n0");
+
+    launch.disk = "disk.raw";
+    CHECK(value_of(qemu_argv(launch), "-drive") == "file=disk.raw,format=raw,if=virtio,snapshot=on");
+}
