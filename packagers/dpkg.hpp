@@ -1,0 +1,69 @@
+// What dpkg knows about installed packages: metadata (one dpkg-query call for
+// all of them), file lists (/var/lib/dpkg/info/<pkg>[:arch].list, falling back
+// to dpkg-query -L) with dpkg-divert's diversions applied, and which of a
+// package's dependencies are part of the application.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinyx::packagers {
+
+struct PackageInfo {
+    std::string name;
+    std::string architecture;
+    std::string source;   // source package name (the binary name when dpkg has none)
+    std::string section;  // "httpd", "libs", "non-free/libs", ...
+    std::string priority; // "required", "important", "optional", ...
+    bool essential = false;
+    bool installed = false;
+    // Depends and Pre-Depends: each group holds alternatives (a | b), names only.
+    std::vector<std::vector<std::string>> depends;
+};
+
+// A diversion: `from` (the path packages list) is really at `to`, unless the
+// package that made the diversion is the one asking.
+struct Diversion {
+    std::string from, to, by; // by is empty for a local diversion
+};
+
+class PackageDb {
+  public:
+    // Runs dpkg-query once and dpkg-divert once.
+    static Result<PackageDb> load();
+    // For tests: build from dpkg-query output lines and dpkg-divert --list text.
+    static Result<PackageDb> from_text(const std::string& query_output, const std::string& divert_output,
+                                       const std::string& native_arch, std::filesystem::path info_dir);
+
+    // The installed package called `name` (an "name:arch" qualifier is allowed), or nothing.
+    const PackageInfo* find(const std::string& name) const;
+
+    // The package's files as they really are on disk (diversions applied), in dpkg's order, "/." removed.
+    Result<std::vector<std::string>> files(const PackageInfo& package) const;
+
+    // The package and, recursively, the installed dependencies that belong to the
+    // application (see follows_dependency), for each alternative group the first installed one.
+    std::vector<const PackageInfo*> application_packages(const PackageInfo& root) const;
+
+  private:
+    std::map<std::string, std::vector<PackageInfo>> m_packages; // by name, one per architecture
+    std::vector<Diversion> m_diversions;
+    std::string m_native_arch;
+    std::filesystem::path m_info_dir = "/var/lib/dpkg/info";
+};
+
+// Whether a dependency belongs to the application (its config, data and programs go
+// into the image) rather than to the base system. Libraries are reached through the
+// ELF closure instead; essential/required/important packages are the base system
+// (libc, debconf, adduser, iproute2, init-system-helpers) a single-app VM does not run.
+bool follows_dependency(const PackageInfo& package);
+
+// Parse one Depends field value: "a (>= 1), b | c:any" -> {{a}, {b, c}}.
+std::vector<std::vector<std::string>> parse_depends(const std::string& field);
+
+} // namespace tinyx::packagers
