@@ -1,3 +1,3 @@
 tinyx_unit_tests(unit_packagers
-  SOURCES unit/packagers/test_elf.cpp
+  SOURCES unit/packagers/test_elf.cpp unit/packagers/test_packages.cpp unit/packagers/test_image.cpp
   DEPENDS tinyx_packagers)

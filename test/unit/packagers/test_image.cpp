@@ -1,0 +1,94 @@
+#include "core/fs.hpp"
+#include "core/process.hpp"
+#include "packagers/archive.hpp"
+#include "packagers/guest_tree.hpp"
+#include "packagers/rootfs.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tinyx;
+using namespace tinyx::packagers;
+
+TEST_CASE("GuestTree: merged-/usr paths, symlink targets, parents, excludes") {
+    GuestTree tree;
+    REQUIRE(tree.add_host("/lib/x86_64-linux-gnu/libc.so.6", "test"));
+    if (fs::is_symlink("/lib")) {
+        REQUIRE(tree.find("/lib"));
+        CHECK(tree.find("/lib")->kind == EntryKind::symlink);
+        CHECK(tree.contains("/usr/lib/x86_64-linux-gnu/libc.so.6"));
+    }
+    REQUIRE(tree.add_host("/usr/lib/x86_64-linux-gnu/libz.so.1", "test")); // a symlink: its target comes along
+    auto target = fs::canonical("/usr/lib/x86_64-linux-gnu/libz.so.1");
+    CHECK(tree.contains(target.string()));
+    tree.add_file("/etc/app/app.conf", "x", 0600, "generated");
+    tree.add_missing_parents();
+    REQUIRE(tree.find("/etc/app"));
+    CHECK(tree.find("/etc/app")->kind == EntryKind::directory);
+    CHECK(tree.exclude({"/etc/app"}) == 2);
+    CHECK_FALSE(tree.contains("/etc/app/app.conf"));
+    CHECK(tree.exclude({"*/libz.so*"}) >= 1);
+}
+
+TEST_CASE("image formats and compressions are validated by name") {
+    CHECK(find_image_format("initramfs"));
+    CHECK(find_image_format("qcow2"));
+    auto bad = find_image_format("iso");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().exit == Exit::bad_input);
+    CHECK(bad.error().message.find("iso") != std::string::npos);
+    CHECK(parse_compression("xz"));
+    REQUIRE_FALSE(parse_compression("bzip2"));
+    CHECK(parse_compression("bzip2").error().message.find("bzip2") != std::string::npos);
+}
+
+TEST_CASE("cpio: sorted newc entries, root-owned unless told, mtimes clamped, reproducible") {
+    auto temp = TempDir::create("tinyx-cpio-");
+    REQUIRE(temp);
+    GuestTree tree;
+    tree.add_file("/b/file", "hello\n", 0644, "t");
+    tree.add_directory("/a/state", 0750, 33, 33, "t");
+    tree.add_symlink("/b/link", "file", "t");
+    tree.add_char_device("/dev/console", 5, 1, 0600, "t");
+    REQUIRE(tree.add_host("/etc/hostname", "t")); // a host file with a real mtime
+    tree.add_missing_parents();
+    const auto first = temp->path() / "one.cpio", second = temp->path() / "two.cpio";
+    REQUIRE(write_cpio(tree, first, Compression::none, 1000));
+    REQUIRE(write_cpio(tree, second, Compression::none, 1000));
+    CHECK(*read_file(first) == *read_file(second));
+
+    ProcessSpec list;
+    list.argv = {"sh", "-c", "cpio -itvn --quiet < " + first.string()};
+    auto listed = run_process(list);
+    REQUIRE(listed);
+    REQUIRE(listed->success());
+    const std::string& out = listed->out;
+    CHECK(out.find("a/state") < out.find("b/file"));
+    CHECK(out.find("33") != std::string::npos);
+    CHECK(out.find("1970") != std::string::npos); // 1000 s after the epoch; nothing newer survives
+    CHECK(out.find("2026") == std::string::npos);
+}
+
+TEST_CASE("compressed cpio: gzip, zstd and kernel-compatible xz decompress to the same archive") {
+    auto temp = TempDir::create("tinyx-cpio-");
+    REQUIRE(temp);
+    GuestTree tree;
+    tree.add_file("/etc/x", std::string(100000, 'x'), 0644, "t");
+    tree.add_missing_parents();
+    REQUIRE(write_cpio(tree, temp->path() / "plain.cpio", Compression::none, 0));
+    for (auto [compression, tool] : {std::pair{Compression::gzip, "gzip -dc"}, std::pair{Compression::xz, "xz -dc"},
+                                     std::pair{Compression::zstd, "zstd -dcq"}}) {
+        const auto path = temp->path() / (std::string("image.cpio") + compression_suffix(compression));
+        REQUIRE(write_cpio(tree, path, compression, 0));
+        ProcessSpec cmp;
+        cmp.argv = {"sh", "-c", std::string(tool) + " " + path.string() + " | cmp - " + (temp->path() / "plain.cpio").string()};
+        auto result = run_process(cmp);
+        REQUIRE(result);
+        CHECK(result->success());
+    }
+    // The kernel's xz decoder accepts CRC32 (or none), never CRC64.
+    ProcessSpec check;
+    check.argv = {"sh", "-c", "xz --robot --list " + (temp->path() / "image.cpio.xz").string() + " | grep ^file | cut -f7"};
+    auto result = run_process(check);
+    REQUIRE(result);
+    CHECK(result->out == "CRC32\n");
+}
