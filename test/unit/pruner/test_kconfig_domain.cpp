@@ -1,0 +1,121 @@
+#include "pruner/kconfig_domain.hpp"
+#include "pruner/prune.hpp"
+
+#include "core/fs.hpp"
+#include "core/strings.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+
+using namespace tinyx;
+using namespace tinyx::pruner;
+
+namespace {
+const char* k_config = "#\n# Linux/x86 6.1.0 Kernel Configuration\n#\nCONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D=\"text\"\nCONFIG_E=3\n";
+
+fs::path kernel_tree() {
+    if (const char* env = std::getenv("TINYX_KERNEL_SRC")) return env;
+    return cache_dir() / "kernel-src" / "linux-source-6.1";
+}
+} // namespace
+
+TEST_CASE("kconfig text: values, enabled symbols, order", "[pruner][kconfig]") {
+    auto values = parse_config_values(k_config);
+    CHECK(values.at("A") == "y");
+    CHECK(values.at("D") == "\"text\"");
+    CHECK_FALSE(values.count("C"));
+    CHECK(enabled_symbols(k_config) == ItemSet{"A", "B"});
+    CHECK(symbols_in_order(k_config) == std::vector<std::string>{"A", "B", "C", "D", "E"});
+}
+
+TEST_CASE("kconfig text: force_off replaces lines and appends missing ones", "[pruner][kconfig]") {
+    auto out = force_off(k_config, {"B", "Z"});
+    CHECK(out.find("CONFIG_B=m") == std::string::npos);
+    CHECK(out.find("# CONFIG_B is not set\n# CONFIG_C is not set") != std::string::npos);
+    CHECK(ends_with(out, "# CONFIG_Z is not set\n"));
+    CHECK(enabled_symbols(out) == ItemSet{"A"});
+}
+
+TEST_CASE("kconfig: candidates beyond allnoconfig and candidate files", "[pruner][kconfig]") {
+    CHECK(candidates_beyond("CONFIG_A=y\nCONFIG_B=m\nCONFIG_X=y\nCONFIG_N=5\n", "CONFIG_X=y\nCONFIG_B=y\n") == ItemSet{"A", "B"});
+    auto dir = TempDir::create("tinyx-cand-");
+    REQUIRE(dir);
+    REQUIRE(write_file_atomic(dir->path() / "c", "# pool\nCONFIG_NET\n  INET \n\n"));
+    auto list = read_candidates(dir->path() / "c");
+    REQUIRE(list);
+    CHECK(*list == std::vector<std::string>{"NET", "INET"});
+    REQUIRE(write_file_atomic(dir->path() / "bad", "NET=y\n"));
+    auto bad = read_candidates(dir->path() / "bad");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().exit == Exit::bad_input);
+    CHECK(bad.error().message.find("bad:1") != std::string::npos);
+}
+
+TEST_CASE("kconfig: ktest order puts parents and the most depended-upon first", "[pruner][kconfig]") {
+    KconfigDependencies deps;
+    deps.parents["E1000"] = {"NET_VENDOR_INTEL", "PCI"};
+    deps.parents["NET_VENDOR_INTEL"] = {"NETDEVICES"};
+    deps.parents["VIRTIO_NET"] = {"NETDEVICES", "VIRTIO"};
+    deps.parents["IGB"] = {"NET_VENDOR_INTEL", "PCI"};
+    auto order = ktest_order({"E1000", "IGB", "NET_VENDOR_INTEL", "NETDEVICES", "VIRTIO_NET", "PCI"}, deps);
+    auto pos = [&](const std::string& s) { return std::find(order.begin(), order.end(), s) - order.begin(); };
+    REQUIRE(order.size() == 6);
+    CHECK(pos("NETDEVICES") < pos("NET_VENDOR_INTEL"));
+    CHECK(pos("NET_VENDOR_INTEL") < pos("E1000"));
+    CHECK(pos("PCI") < pos("IGB"));
+    CHECK(order.front() == "NETDEVICES"); // two dependents, like NET_VENDOR_INTEL and PCI, but visited first by name
+}
+
+TEST_CASE("kconfig: the dependency scan of a real tree", "[pruner][kconfig][kernel]") {
+    if (!fs::exists(kernel_tree() / "Kconfig")) {
+        WARN("no kernel tree at " << kernel_tree().string() << "; skipped");
+        return;
+    }
+    auto deps = scan_kconfig_dependencies(kernel_tree(), "x86_64");
+    REQUIRE(deps);
+    // drivers/net/Kconfig: VIRTIO_NET depends on VIRTIO; it sits inside `if NETDEVICES`.
+    CHECK(deps->parents["VIRTIO_NET"].count("VIRTIO"));
+    CHECK(deps->parents["VIRTIO_NET"].count("NETDEVICES"));
+    // `select NET_FAILOVER` in VIRTIO_NET: the selected option depends on its selector.
+    CHECK(deps->parents["NET_FAILOVER"].count("VIRTIO_NET"));
+}
+
+TEST_CASE("kconfig: make olddefconfig as the resolver", "[pruner][kconfig][kernel]") {
+    if (!fs::exists(kernel_tree() / "Kconfig")) {
+        WARN("no kernel tree at " << kernel_tree().string() << "; skipped");
+        return;
+    }
+    auto made = MakeConfigResolver::create(kernel_tree(), "x86_64");
+    REQUIRE(made);
+    CachingResolver resolver(std::move(*made), std::nullopt);
+    // A small start: allnoconfig plus the virtio network driver.
+    auto allno = resolver.allnoconfig();
+    REQUIRE(allno);
+    auto start = resolver.resolve(*allno + "CONFIG_NET=y\nCONFIG_NETDEVICES=y\nCONFIG_PCI=y\nCONFIG_VIRTIO_MENU=y\n"
+                                           "CONFIG_VIRTIO_PCI=y\nCONFIG_NET_CORE=y\nCONFIG_VIRTIO_NET=y\n");
+    REQUIRE(start);
+    const ItemSet candidates{"VIRTIO_NET", "NETDEVICES", "NET_FAILOVER", "VIRTIO_PCI", "VIRTIO"};
+    auto state = KconfigDomain::make_state(*start, candidates);
+    REQUIRE(state.present == candidates);
+
+    KconfigDomain domain(resolver, {}, *start);
+    domain.set_candidates(candidates);
+    // Turning NETDEVICES off takes VIRTIO_NET and what it selected with it.
+    auto no_netdev = domain.remove(state, {"NETDEVICES"});
+    REQUIRE(no_netdev);
+    CHECK(no_netdev->present == ItemSet{"VIRTIO_PCI", "VIRTIO"});
+    // NET_FAILOVER is selected by VIRTIO_NET and cannot be turned off alone.
+    auto no_failover = domain.remove(state, {"NET_FAILOVER"});
+    REQUIRE(no_failover);
+    CHECK(no_failover->present == candidates);
+    CHECK(no_failover->hash == state.hash);
+    // The same input again is answered from the cache.
+    auto calls = resolver.calls();
+    REQUIRE(domain.remove(state, {"NET_FAILOVER"}));
+    CHECK(resolver.calls() == calls);
+    auto saved = resolver.savedefconfig(*start);
+    REQUIRE(saved);
+    CHECK(saved->find("CONFIG_VIRTIO_NET=y") != std::string::npos);
+}

@@ -1,0 +1,3 @@
+tinyx_unit_tests(unit_pruner
+  SOURCES unit/pruner/test_engine.cpp unit/pruner/test_kconfig_domain.cpp unit/pruner/test_evaluator.cpp
+  DEPENDS tinyx_pruner)
