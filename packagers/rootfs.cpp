@@ -138,6 +138,7 @@ class RootfsBuilder {
     GuestTree& tree() { return m_tree; }
     harness::InitConfig& init() { return m_init; }
     std::vector<std::string>& warnings() { return m_warnings; }
+    const std::vector<std::string>& notes() const { return m_notes; }
     const std::map<std::string, std::string>& user_reasons() const { return m_selection.reasons(); }
 
   private:
@@ -165,6 +166,7 @@ class RootfsBuilder {
     GuestTree m_tree;
     harness::InitConfig m_init;
     std::vector<std::string> m_warnings;
+    std::vector<std::string> m_notes;
     std::optional<PackageDb> m_db;
     std::string m_root_package;
     // Executables the app ships, for a default --run: {tier, path}; lower tiers win.
@@ -396,7 +398,7 @@ Result<void> RootfsBuilder::add_busybox() {
 Result<void> RootfsBuilder::resolve_run(std::vector<std::string>& run) {
     if (run.empty()) {
         TRY_ASSIGN(run, default_run());
-        log::info(str("rootfs: no --run given; the image starts ", shell_join(run)));
+        m_notes.push_back(str("no --run given; the image starts ", shell_join(run)));
     }
     const std::string program = run[0];
     if (program.find('/') != std::string::npos) {
@@ -617,14 +619,15 @@ Result<RootfsResult> build_rootfs(const RootfsRequest& request) {
     TRY_ASSIGN(std::vector<std::string> run, split_run(request));
     TRY(prepare_out_dir(request.out_dir));
 
-    log::Progress progress("rootfs");
-    progress.update("gathering files");
     TRY_ASSIGN(LibraryResolver resolver, LibraryResolver::load());
     TRY_ASSIGN(UserDb users, UserDb::load());
     RootfsBuilder builder(request, *format, resolver, users);
     TRY(builder.gather_app(run));
     TRY(builder.finish(run, includes));
+    // Printed only now: a bad-input error must be the first line on stderr.
+    for (const auto& note : builder.notes()) log::info(str("rootfs: ", note));
     for (const auto& warning : builder.warnings()) log::warn(str("rootfs: ", warning));
+    log::Progress progress("rootfs");
 
     RootfsResult result;
     result.format = format->name;
