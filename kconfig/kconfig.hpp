@@ -1,0 +1,140 @@
+// tinyx's Kconfig engine: parses a kernel tree's Kconfig files (the whole 6.1 language, the macro
+// language included), evaluates them with the kernel's semantics and reads/writes .config files
+// byte-identical to `make olddefconfig` / `make savedefconfig`.
+//
+// Typical use (the pruner's loop):
+//
+//     TRY_ASSIGN(auto tree, kconfig::locate_source_tree(kernel_src, "x86_64"));   // source_tree.hpp
+//     TRY_ASSIGN(auto kc, kconfig::Kconfig::load(tree));        // ~0.3 s, $(shell) results cached
+//     kc->read_config(start_text);                              // like `conf` reading .config
+//     std::string resolved = kc->write_config();                // == make olddefconfig
+//     auto trial = kc->resolve_with({{"VIRTIO_NET", "n"}});     // one option off, re-resolved
+//     for (auto& c : trial.changes) ...                         // what fell (or could not fall)
+//
+// API summary (all names are symbol names without CONFIG_):
+//   load(tree)                       parse; syntax errors come back as Error::bad_input "file:line: ..."
+//   read_config(text)                set the user values from a .config (both line forms; unknown symbols
+//                                    are reported in the returned warnings and dropped)
+//   write_config()                   the .config text olddefconfig writes for those user values
+//   write_minimal_config()           the savedefconfig text
+//   resolve(text)                    read_config + write_config
+//   resolve_with(overrides)          re-resolve the last config read with some values replaced (as if the
+//                                    lines were edited and olddefconfig run again); returns the new text,
+//                                    its values, its sha256 and the option-level changes. Does not change
+//                                    the loaded config.
+//   values()                         the resolved values of the last write (symbol -> "y"/"m"/"n"/text)
+//   is_user_assignable(sym)          has a visible prompt and is not forced by select (sym_is_changeable)
+//   selected_by(sym), implied_by(sym) the symbols whose select/imply names sym
+//   menu_path(sym)                   the enclosing menus' prompts, outermost first
+//   dependents(sym)                  every symbol whose dependencies, prompts or defaults mention sym,
+//                                    transitively (what can change when sym changes)
+//   explain(sym)                     everything `tinyx kconfig why` prints
+//   config_hash(text)                sha256 of a .config text
+// A Kconfig object is not thread-safe (evaluation caches values inside the model).
+#pragma once
+
+#include "core/result.hpp"
+#include "kconfig/source_tree.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tinyx::kconfig {
+
+namespace detail {
+struct Model;
+}
+
+// Symbol -> value as a .config spells it ("n" for "is not set"; strings unescaped).
+using Values = std::map<std::string, std::string>;
+
+// The values a .config text assigns, in the kernel's reading rules (last assignment wins).
+Values parse_config_values(std::string_view config_text);
+
+struct Change {
+    std::string symbol;
+    std::string before; // "" when the symbol was not in the config
+    std::string after;
+};
+// Option-level difference between two value sets (added/removed/changed, sorted by name).
+std::vector<Change> diff_values(const Values& before, const Values& after);
+
+std::string config_hash(std::string_view config_text);
+
+struct Resolved {
+    std::string text;
+    Values values;
+    std::string hash;
+    std::vector<Change> changes; // against the values of the last write_config()
+};
+
+struct Explanation {
+    std::string name, type, value, prompt;
+    std::string visibility;        // n/m/y
+    bool user_assignable = false;
+    std::string direct_deps;       // expression text, "" if none
+    std::string direct_deps_value; // n/m/y
+    std::vector<std::pair<std::string, std::string>> dep_symbols; // symbols in the deps, with values
+    std::vector<std::string> selected_by, implied_by; // "SYM (value) [if cond]"
+    std::vector<std::string> defaults;                // "expr [if cond] (active|inactive)"
+    std::vector<std::string> menu_path;
+    std::vector<std::string> locations; // file:line of definitions
+};
+
+struct LoadOptions {
+    bool use_shell_cache = true; // reuse $(shell,...) results for the same toolchain
+    std::map<std::string, std::string> environment; // overrides for the macro language's environment
+};
+
+class Kconfig {
+  public:
+    static Result<std::unique_ptr<Kconfig>> load(const SourceTree& tree, const LoadOptions& options = {});
+    ~Kconfig();
+    Kconfig(const Kconfig&) = delete;
+    Kconfig& operator=(const Kconfig&) = delete;
+
+    std::vector<std::string> read_config(std::string_view text);
+    std::string write_config();
+    std::string write_minimal_config();
+    std::string resolve(std::string_view text, std::vector<std::string>* warnings = nullptr);
+    Resolved resolve_with(const std::vector<std::pair<std::string, std::string>>& overrides);
+    const Values& values() const { return m_values; }
+
+    bool has_symbol(const std::string& name) const;
+    bool is_user_assignable(const std::string& name);
+    std::vector<std::string> selected_by(const std::string& name) const;
+    std::vector<std::string> implied_by(const std::string& name) const;
+    std::vector<std::string> menu_path(const std::string& name) const;
+    std::vector<std::string> dependents(const std::string& name) const;
+    std::optional<Explanation> explain(const std::string& name);
+
+    const SourceTree& tree() const { return m_tree; }
+    std::size_t symbol_count() const;
+
+  private:
+    Kconfig() = default;
+    struct Line {
+        std::string name;
+        std::string value; // raw text after '=' ("n" for "is not set")
+        int lineno;
+    };
+    void apply_lines(const std::vector<Line>& lines, std::vector<std::string>* warnings);
+    std::string write_and_record();
+    void build_reverse_index() const;
+
+    std::unique_ptr<detail::Model> m_model;
+    SourceTree m_tree;
+    std::vector<Line> m_lines;
+    Values m_values;
+    mutable std::vector<std::vector<int>> m_users; // symbol -> symbols whose expressions mention it
+    // Evaluator state the kernel keeps in globals between reading and writing.
+    bool m_changed_after_read = false;
+    int m_modules_val = 0;
+    int m_read_warnings = 0; // "unexpected data" lines also count as warnings in conf_read
+};
+
+} // namespace tinyx::kconfig

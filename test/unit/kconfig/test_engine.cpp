@@ -1,0 +1,315 @@
+// The kconfig engine on small fixture trees. Expected outputs were produced by the kernel's own
+// scripts/kconfig/conf (6.1) on the same Kconfig files and inputs.
+#include "core/fs.hpp"
+#include "kconfig/kconfig.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace tinyx;
+
+namespace {
+
+const char* fixture_kconfig = R"KC(mainmenu "Test $(ARCH) config"
+
+greeting := hello
+twice = $(1)$(1)
+GREETING_SHELL := $(shell,echo from shell)
+
+config MODULES
+	bool "Enable modules"
+	modules
+
+config A
+	bool "A"
+	default y
+
+config B
+	tristate "B"
+	depends on A
+	default m
+
+config C
+	bool
+	default y if B = m
+
+menu "Drivers"
+	visible if A
+
+config D
+	tristate "D (needs B)"
+	depends on B
+	select E
+	imply F
+
+config E
+	tristate
+
+config F
+	tristate "F"
+
+comment "only with A"
+	depends on A
+
+endmenu
+
+choice
+	prompt "Mode"
+	default MODE_FAST
+
+config MODE_SLOW
+	bool "slow"
+
+config MODE_FAST
+	bool "fast"
+
+endchoice
+
+config NUM
+	int "number"
+	range 1 10
+	default 5
+
+config ADDR
+	hex "address"
+	default 0x1000
+
+config NAME
+	string "name $(twice,ab)"
+	default "$(greeting) $(GREETING_SHELL)"
+
+if A
+config G
+	bool "G"
+	help
+	  Some help text
+	  over two lines.
+
+	  And a paragraph.
+config H
+	def_bool y
+endif
+)KC";
+
+struct Fixture {
+    TempDir dir;
+    std::unique_ptr<kconfig::Kconfig> kc;
+};
+
+Fixture load_fixture(const std::string& kconfig_text, std::map<std::string, std::string> extra_files = {}) {
+    auto dir = TempDir::create("tinyx-kconfig-test-");
+    REQUIRE(dir);
+    REQUIRE(write_file_atomic(dir->path() / "Kconfig", kconfig_text));
+    for (const auto& [name, text] : extra_files) {
+        REQUIRE(make_directories((dir->path() / name).parent_path()));
+        REQUIRE(write_file_atomic(dir->path() / name, text));
+    }
+    kconfig::SourceTree tree{dir->path(), "1.0", "x86_64", "x86"};
+    kconfig::LoadOptions options;
+    options.use_shell_cache = false;
+    auto kc = kconfig::Kconfig::load(tree, options);
+    if (!kc) FAIL(kc.error().message);
+    return Fixture{std::move(*dir), std::move(*kc)};
+}
+
+Error load_error(const std::string& kconfig_text, std::map<std::string, std::string> extra_files = {}) {
+    auto dir = TempDir::create("tinyx-kconfig-test-");
+    REQUIRE(dir);
+    REQUIRE(write_file_atomic(dir->path() / "Kconfig", kconfig_text));
+    for (const auto& [name, text] : extra_files) REQUIRE(write_file_atomic(dir->path() / name, text));
+    kconfig::SourceTree tree{dir->path(), "1.0", "x86_64", "x86"};
+    kconfig::LoadOptions options;
+    options.use_shell_cache = false;
+    auto kc = kconfig::Kconfig::load(tree, options);
+    REQUIRE_FALSE(kc);
+    return kc.error();
+}
+
+const char* fixture_input = "CONFIG_MODULES=y\nCONFIG_D=m\nCONFIG_NUM=42\nCONFIG_NAME=\"a \\\"q\\\" b\"\n"
+                            "CONFIG_UNKNOWN=y\nCONFIG_MODE_SLOW=y\n";
+
+} // namespace
+
+TEST_CASE("kconfig: olddefconfig output matches the kernel's conf byte for byte") {
+    auto f = load_fixture(fixture_kconfig);
+    std::vector<std::string> warnings;
+    std::string out = f.kc->resolve(fixture_input, &warnings);
+    CHECK(out == "#\n# Automatically generated file; DO NOT EDIT.\n# Test x86_64 config\n#\n"
+                 "CONFIG_MODULES=y\nCONFIG_A=y\nCONFIG_B=m\nCONFIG_C=y\n\n#\n# Drivers\n#\n"
+                 "CONFIG_D=m\nCONFIG_E=m\nCONFIG_F=m\n\n#\n# only with A\n#\n# end of Drivers\n\n"
+                 "CONFIG_MODE_SLOW=y\n# CONFIG_MODE_FAST is not set\nCONFIG_NUM=5\nCONFIG_ADDR=0x1000\n"
+                 "CONFIG_NAME=\"a \\\"q\\\" b\"\n# CONFIG_G is not set\nCONFIG_H=y\n");
+    // The unknown symbol is reported and dropped.
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("unknown symbol: UNKNOWN") != std::string::npos);
+}
+
+TEST_CASE("kconfig: savedefconfig output matches the kernel's conf") {
+    auto f = load_fixture(fixture_kconfig);
+    f.kc->read_config(fixture_input);
+    CHECK(f.kc->write_minimal_config() == "CONFIG_MODULES=y\nCONFIG_D=m\nCONFIG_MODE_SLOW=y\nCONFIG_NAME=\"a \\\"q\\\" b\"\n");
+}
+
+TEST_CASE("kconfig: macro language expands variables, user functions and $(shell)") {
+    auto f = load_fixture(fixture_kconfig);
+    f.kc->resolve("");
+    CHECK(f.kc->values().at("NAME") == "hello from shell");
+    auto x = f.kc->explain("NAME");
+    REQUIRE(x);
+    CHECK(x->prompt == "name abab");
+}
+
+TEST_CASE("kconfig: without MODULES tristates become bool and choices default") {
+    auto f = load_fixture(fixture_kconfig);
+    std::string out = f.kc->resolve("CONFIG_D=m\n");
+    const auto& v = f.kc->values();
+    CHECK(v.at("MODULES") == "n");
+    CHECK(v.at("B") == "y"); // default m, promoted to y without modules
+    CHECK(v.at("D") == "y");
+    CHECK(v.at("MODE_FAST") == "y"); // the choice's default
+    CHECK(v.at("MODE_SLOW") == "n");
+}
+
+TEST_CASE("kconfig: queries for the pruner") {
+    auto f = load_fixture(fixture_kconfig);
+    f.kc->resolve(fixture_input);
+    CHECK(f.kc->selected_by("E") == std::vector<std::string>{"D"});
+    CHECK(f.kc->implied_by("F") == std::vector<std::string>{"D"});
+    CHECK(f.kc->menu_path("D") == std::vector<std::string>{"Drivers"});
+    CHECK(f.kc->menu_path("MODE_FAST") == std::vector<std::string>{"Mode"});
+    CHECK(f.kc->is_user_assignable("D"));
+    CHECK_FALSE(f.kc->is_user_assignable("E")); // no prompt
+    CHECK_FALSE(f.kc->is_user_assignable("C"));
+    auto deps = f.kc->dependents("A");
+    for (const char* sym : {"B", "C", "D", "E", "F", "G", "H"})
+        CHECK(std::find(deps.begin(), deps.end(), sym) != deps.end());
+    CHECK(std::find(deps.begin(), deps.end(), "NUM") == deps.end());
+
+    // Turning A off takes B, C, D, E, G and H with it; F stays (imply does not force it).
+    auto trial = f.kc->resolve_with({{"A", "n"}});
+    std::map<std::string, std::pair<std::string, std::string>> changes;
+    for (const auto& c : trial.changes) changes[c.symbol] = {c.before, c.after};
+    CHECK(changes["A"] == std::make_pair(std::string("y"), std::string("n")));
+    CHECK(changes["B"] == std::make_pair(std::string("m"), std::string("")));
+    CHECK(changes["D"] == std::make_pair(std::string("m"), std::string("")));
+    CHECK(changes["E"] == std::make_pair(std::string("m"), std::string("")));
+    CHECK(changes.count("F") == 1);
+    CHECK(trial.hash == kconfig::config_hash(trial.text));
+    // The loaded config is unchanged by a trial.
+    CHECK(f.kc->write_config().find("CONFIG_A=y\n") != std::string::npos);
+}
+
+TEST_CASE("kconfig: why explains selects, defaults and dependencies") {
+    auto f = load_fixture(fixture_kconfig);
+    f.kc->resolve(fixture_input);
+    auto x = f.kc->explain("E");
+    REQUIRE(x);
+    CHECK(x->value == "m");
+    CHECK(x->type == "tristate");
+    REQUIRE(x->selected_by.size() == 1);
+    CHECK(x->selected_by[0].rfind("D (m)", 0) == 0);
+    auto b = f.kc->explain("B");
+    REQUIRE(b);
+    CHECK(b->direct_deps == "A");
+    CHECK(b->direct_deps_value == "y");
+    REQUIRE(b->defaults.size() == 1);
+    CHECK(b->defaults[0] == "m if A (active)");
+    CHECK_FALSE(f.kc->explain("NO_SUCH_SYMBOL"));
+}
+
+TEST_CASE("kconfig: source, menuconfig, optional choice and tristate choice") {
+    auto f = load_fixture(R"KC(
+config MODULES
+	def_bool y
+	modules
+source "sub/Kconfig"
+)KC",
+                          {{"sub/Kconfig", R"KC(
+menuconfig NETDEVICES
+	bool "Network devices"
+	default y
+if NETDEVICES
+config NIC
+	tristate "a nic"
+	default m
+endif
+choice
+	prompt "optional choice"
+	optional
+config OPT_A
+	bool "a"
+endchoice
+choice
+	tristate "tristate choice"
+	default TC_B
+config TC_A
+	tristate "a"
+config TC_B
+	tristate "b"
+endchoice
+)KC"}});
+    std::string out = f.kc->resolve("");
+    CHECK(out == "#\n# Automatically generated file; DO NOT EDIT.\n# Main menu\n#\n"
+                 "CONFIG_MODULES=y\nCONFIG_NETDEVICES=y\nCONFIG_NIC=m\n"
+                 "# CONFIG_TC_A is not set\n# CONFIG_TC_B is not set\n");
+    out = f.kc->resolve("CONFIG_TC_A=m\nCONFIG_TC_B=m\n");
+    CHECK(out.find("CONFIG_TC_A=m\nCONFIG_TC_B=m\n") != std::string::npos);
+}
+
+TEST_CASE("kconfig: syntax errors name the file and line") {
+    auto e = load_error("config A\n\tbool \"a\"\n\tdepends on (B\n");
+    CHECK(e.exit == Exit::bad_input);
+    CHECK(e.message.rfind("Kconfig:3: ", 0) == 0);
+
+    e = load_error("config A\n\tbool \"a\"\nfrobnicate B\n");
+    CHECK(e.message.rfind("Kconfig:3: unknown statement \"frobnicate\"", 0) == 0);
+
+    e = load_error("menu \"x\"\nconfig A\n\tbool \"a\"\n");
+    CHECK(e.message.find("endmenu") != std::string::npos);
+
+    e = load_error("source \"missing/Kconfig\"\n");
+    CHECK(e.message.rfind("Kconfig:1: can't open file \"missing/Kconfig\"", 0) == 0);
+
+    e = load_error("x := $(error-if,y,stop here)\n");
+    CHECK(e.message == "Kconfig:1: stop here");
+
+    e = load_error("x = $(x)\ny := $(x)\n");
+    CHECK(e.message.find("Recursive variable 'x'") != std::string::npos);
+}
+
+TEST_CASE("kconfig: config text helpers") {
+    auto values = kconfig::parse_config_values("# comment\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_S=\"x \\\"y\\\"\"\nCONFIG_A=m\n");
+    CHECK(values.at("A") == "m");
+    CHECK(values.at("B") == "n");
+    CHECK(values.at("S") == "x \"y\"");
+    auto diff = kconfig::diff_values({{"A", "y"}, {"B", "n"}}, {{"A", "m"}, {"C", "y"}});
+    REQUIRE(diff.size() == 3);
+    CHECK(diff[0].symbol == "A");
+    CHECK(diff[1].symbol == "B");
+    CHECK(diff[1].after.empty());
+    CHECK(diff[2].before.empty());
+    CHECK(kconfig::config_hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("kconfig: locating the tree") {
+    auto missing = kconfig::locate_source_tree(fs::path("/nonexistent/linux"), "x86_64");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().exit == Exit::bad_input);
+
+    auto dir = TempDir::create("tinyx-kconfig-tree-");
+    REQUIRE(dir);
+    REQUIRE(write_file_atomic(dir->path() / "Makefile", "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION = -rc1\n"));
+    REQUIRE(write_file_atomic(dir->path() / "Kconfig", ""));
+    REQUIRE(make_directories(dir->path() / "scripts" / "kconfig"));
+    REQUIRE(make_directories(dir->path() / "arch" / "x86"));
+    REQUIRE(write_file_atomic(dir->path() / "arch" / "x86" / "Kconfig", ""));
+    auto tree = kconfig::locate_source_tree(dir->path(), "x86_64");
+    REQUIRE(tree);
+    CHECK(tree->version == "6.1.192-rc1");
+    CHECK(tree->srcarch == "x86");
+    auto bad_arch = kconfig::locate_source_tree(dir->path(), "vax");
+    REQUIRE_FALSE(bad_arch);
+    CHECK(bad_arch.error().exit == Exit::bad_input);
+    CHECK(bad_arch.error().message.find("--arch vax") != std::string::npos);
+}
