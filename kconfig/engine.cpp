@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <deque>
 #include <set>
+#include <unordered_map>
 
 namespace tinyx::kconfig {
 
@@ -74,9 +75,11 @@ bool string_valid(SymType type, const std::string& s) {
 
 } // namespace
 
-// The evaluator: one per Kconfig object, operating on its model.
+namespace detail {
+// The evaluator: created per operation, working on the model's symbols.
 struct Evaluator {
     Model& m;
+    std::vector<int>* touched = nullptr; // records every symbol computed (incremental mode)
     Tri modules_val = no;
     bool changed = false;
     int warnings = 0;
@@ -291,6 +294,7 @@ struct Evaluator {
         Symbol* sym = &m.symbols[s];
         if (sym->flags & F_VALID) return;
         sym->flags |= F_VALID;
+        if (touched) touched->push_back(s);
         Tri new_tri = no;
         std::string new_str;
         switch (sym->type) {
@@ -542,17 +546,24 @@ struct Evaluator {
         return m.props[n.prompt].visible_tri != no;
     }
 
+    std::vector<int>* written = nullptr; // symbols in the order write() printed them
+
     void print_symbol(std::string& out, int s, Values* values) {
         const Symbol& sym = m.symbols[s];
         if (sym.type == SymType::unknown) return;
-        std::string val = string_value(s);
-        if ((sym.type == SymType::boolean || sym.type == SymType::tristate) && val == "n") {
-            out += "# CONFIG_" + sym.name + " is not set\n";
+        if (written) written->push_back(s);
+        bool is_bool = sym.type == SymType::boolean || sym.type == SymType::tristate;
+        if (is_bool && sym.cur_tri == no) {
+            out.append("# CONFIG_").append(sym.name).append(" is not set\n");
             if (values) (*values)[sym.name] = "n";
             return;
         }
-        out += "CONFIG_" + sym.name + "=" + (sym.type == SymType::string ? escape_string_value(val) : val) + "\n";
-        if (values) (*values)[sym.name] = val;
+        out.append("CONFIG_").append(sym.name).append("=");
+        if (is_bool) out.append(tri_name(sym.cur_tri));
+        else if (sym.type == SymType::string) out.append(escape_string_value(sym.cur_str));
+        else out.append(sym.cur_str);
+        out.append("\n");
+        if (values) (*values)[sym.name] = is_bool ? std::string(tri_name(sym.cur_tri)) : sym.cur_str;
     }
 
     std::string header() const {
@@ -638,6 +649,30 @@ struct Evaluator {
         return out;
     }
 };
+
+// The evaluated state of the last written config, kept so a trial only recomputes what its
+// changes can reach.
+struct SymState {
+    uint32_t flags;
+    Tri visible, dir_dep_tri, rev_dep_tri, implied_tri, cur_tri, user_tri;
+    std::string cur_str, user_str;
+    int cur_choice, user_choice;
+    bool user_str_set;
+};
+
+struct BaseState {
+    std::vector<SymState> states;
+    std::vector<int> line_index; // per symbol, its line in the base config (-1: none)
+    int line_count = 0;
+    Tri modules_val = no;
+    std::vector<int> mark; // BFS generation marks
+    int generation = 0;
+    std::vector<int> written;         // symbols of the base config, in order
+    std::vector<std::string> value;   // per symbol, its value in the base config
+    std::vector<char> is_written;     // per symbol
+};
+
+} // namespace detail
 
 // ---------------------------------------------------------------- .config text helpers
 
@@ -751,15 +786,11 @@ Result<std::unique_ptr<Kconfig>> Kconfig::load(const SourceTree& tree, const Loa
     return kc;
 }
 
-void Kconfig::apply_lines(const std::vector<Line>& lines, std::vector<std::string>* warnings) {
+void Kconfig::read_user_values(Evaluator& ev, const std::vector<Line>& lines, std::vector<std::string>* warnings) {
     Model& m = *m_model;
-    Evaluator ev{m};
-    ev.warning_sink = warnings;
-    ev.reset();
-    ev.warnings = m_read_warnings;
     for (const Line& line : lines) {
         int s = m.find(line.name);
-        if (s < 0 || s < 3) {
+        if (s < 3) {
             if (warnings) warnings->push_back(str("line ", line.lineno, ": unknown symbol: ", line.name, " (dropped)"));
             ev.changed = true;
             continue;
@@ -779,9 +810,12 @@ void Kconfig::apply_lines(const std::vector<Line>& lines, std::vector<std::strin
             m.symbols[cs].user_tri = tri_or(m.symbols[cs].user_tri, t);
         }
     }
+}
 
-    // conf_read: compute everything, count what the file did not say, then drop user values
-    // the tree no longer accepts.
+// conf_read after the file is read: compute everything, count what the file did not say, then
+// drop user values the tree no longer accepts. Returns the "unsaved" count.
+int Kconfig::conf_read_passes(Evaluator& ev) {
+    Model& m = *m_model;
     ev.calc_value(m.modules_sym);
     int unsaved = 0;
     for (std::size_t i = 3; i < m.symbols.size(); i++) {
@@ -813,6 +847,16 @@ void Kconfig::apply_lines(const std::vector<Line>& lines, std::vector<std::strin
         }
     }
     if (ev.warnings || unsaved) ev.changed = true;
+    return unsaved;
+}
+
+void Kconfig::apply_lines(const std::vector<Line>& lines, std::vector<std::string>* warnings) {
+    Evaluator ev{*m_model};
+    ev.warning_sink = warnings;
+    ev.reset();
+    ev.warnings = m_read_warnings;
+    read_user_values(ev, lines, warnings);
+    conf_read_passes(ev);
     m_changed_after_read = ev.changed;
     m_modules_val = int(ev.modules_val);
 }
@@ -821,6 +865,8 @@ std::vector<std::string> Kconfig::read_config(std::string_view text) {
     std::vector<std::string> warnings;
     m_lines.clear();
     m_read_warnings = 0;
+    m_base.reset();
+    m_last_text.clear();
     for_each_line(text, [&](std::string_view line, int lineno) {
         ParsedLine p = parse_config_line(line);
         if (p.is_data) m_lines.push_back({p.name, p.value, lineno});
@@ -838,7 +884,10 @@ std::string Kconfig::write_and_record() {
     ev.changed = m_changed_after_read;
     ev.modules_val = Tri(m_modules_val);
     m_values.clear();
-    return ev.write(&m_values);
+    std::string text = ev.write(&m_values);
+    if (text != m_last_text) m_base.reset();
+    m_last_text = text;
+    return text;
 }
 
 std::string Kconfig::write_config() {
@@ -859,27 +908,173 @@ std::string Kconfig::resolve(std::string_view text, std::vector<std::string>* wa
     return write_and_record();
 }
 
-Resolved Kconfig::resolve_with(const std::vector<std::pair<std::string, std::string>>& overrides) {
+void Kconfig::ensure_base() {
+    if (m_base) return;
+    if (m_last_text.empty()) write_config();
+    Model& m = *m_model;
     std::vector<Line> lines;
-    lines.reserve(m_lines.size() + overrides.size());
-    std::set<std::string> replaced;
-    for (const auto& [name, value] : overrides) replaced.insert(name);
-    for (const Line& line : m_lines)
-        if (!replaced.count(line.name)) lines.push_back(line);
-    for (const auto& [name, value] : overrides) {
-        std::string raw = value;
-        int s = m_model->find(name);
-        if (s >= 3 && m_model->symbols[s].type == SymType::string) raw = escape_string_value(value);
-        lines.push_back({name, raw, 0});
+    for_each_line(m_last_text, [&](std::string_view line, int lineno) {
+        ParsedLine p = parse_config_line(line);
+        if (p.is_data) lines.push_back({p.name, p.value, lineno});
+    });
+    // Pass one of reading the resolved config: every value computed, user values as read.
+    Evaluator ev{m};
+    ev.reset();
+    read_user_values(ev, lines, nullptr);
+    ev.calc_value(m.modules_sym);
+    for (std::size_t i = 3; i < m.symbols.size(); i++) ev.calc_value(int(i));
+    auto base = std::make_unique<BaseState>();
+    base->states.reserve(m.symbols.size());
+    for (const Symbol& s : m.symbols)
+        base->states.push_back({s.flags, s.visible, s.dir_dep_tri, s.rev_dep_tri, s.implied_tri, s.cur_tri, s.user_tri,
+                                s.cur_str, s.user_str, s.cur_choice, s.user_choice, s.user_str_set});
+    base->line_index.assign(m.symbols.size(), -1);
+    for (std::size_t i = 0; i < lines.size(); i++) {
+        int s = m.find(lines[i].name);
+        if (s >= 3) base->line_index[s] = int(i);
     }
-    apply_lines(lines, nullptr);
-    Evaluator ev{*m_model};
-    ev.changed = m_changed_after_read;
-    ev.modules_val = Tri(m_modules_val);
+    base->line_count = int(lines.size());
+    base->modules_val = ev.modules_val;
+    base->mark.assign(m.symbols.size(), 0);
+    base->value.assign(m.symbols.size(), std::string());
+    base->is_written.assign(m.symbols.size(), 0);
+    for (const auto& [name, value] : m_values) {
+        int s = m.find(name);
+        if (s < 3) continue;
+        base->written.push_back(s);
+        base->value[s] = value;
+        base->is_written[s] = 1;
+    }
+    m_base = std::move(base);
+    build_reverse_index();
+}
+
+Resolved Kconfig::resolve_with(const std::vector<std::pair<std::string, std::string>>& overrides) {
+    ensure_base();
+    Model& m = *m_model;
+    BaseState& base = *m_base;
+    std::vector<int> touched;
+    Evaluator ev{m};
+    ev.modules_val = base.modules_val;
+    ev.touched = &touched;
+    bool unknown = false;
+    std::vector<int> seeds, choices;
+    std::unordered_map<int, int> trial_line; // overridden symbols move to the end of the file
+    for (const auto& [name, value] : overrides) {
+        int s = m.find(name);
+        if (s < 3) {
+            unknown = true;
+            continue;
+        }
+        Symbol& sym = m.symbols[s];
+        sym.flags &= ~F_DEF_USER;
+        sym.user_tri = no;
+        sym.user_str.clear();
+        sym.user_str_set = false;
+        ev.set_user_value(s, sym.type == SymType::string && value != "n" ? escape_string_value(value) : value);
+        trial_line[s] = base.line_count + int(trial_line.size());
+        seeds.push_back(s);
+        if (ev.is_choiceval(s) && std::find(choices.begin(), choices.end(), sym.choice) == choices.end()) choices.push_back(sym.choice);
+    }
+    // A choice's user state comes from its members' lines, in file order: replay them.
+    for (int cs : choices) {
+        std::vector<std::pair<int, int>> order;
+        for (int member : m.symbols[cs].choice_members) {
+            if (!ev.has_value(member)) continue;
+            auto it = trial_line.find(member);
+            order.emplace_back(it != trial_line.end() ? it->second : base.line_index[member], member);
+        }
+        std::sort(order.begin(), order.end());
+        Symbol& c = m.symbols[cs];
+        c.flags |= F_DEF_USER;
+        c.user_tri = no;
+        c.user_choice = -1;
+        for (const auto& [line, member] : order) {
+            Tri t = m.symbols[member].user_tri;
+            if (t == mod && c.user_tri == yes) {
+                ev.warn("inconsistent choice state");
+                c.flags &= ~F_DEF_USER;
+            } else if (t == yes) {
+                if (c.user_tri != no) ev.warn("choice state changed");
+                c.user_choice = member;
+            }
+            c.user_tri = tri_or(c.user_tri, t);
+        }
+        seeds.push_back(cs);
+    }
+
+    // Invalidate what the changes can reach; everything else keeps its value.
+    bool everything = std::find(seeds.begin(), seeds.end(), m.modules_sym) != seeds.end();
+    if (everything) {
+        for (std::size_t i = 3; i < m.symbols.size(); i++) m.symbols[i].flags &= ~F_VALID;
+    } else {
+        int gen = ++base.generation;
+        std::vector<int> queue;
+        for (int s : seeds)
+            if (base.mark[s] != gen) {
+                base.mark[s] = gen;
+                queue.push_back(s);
+            }
+        for (std::size_t qi = 0; qi < queue.size(); qi++) {
+            int cur = queue[qi];
+            m.symbols[cur].flags &= ~F_VALID;
+            for (int u : m_users[cur])
+                if (base.mark[u] != gen) {
+                    base.mark[u] = gen;
+                    queue.push_back(u);
+                }
+        }
+    }
+    touched.insert(touched.end(), seeds.begin(), seeds.end());
+
+    int unsaved = conf_read_passes(ev);
+    (void)unsaved;
+    if (unknown) ev.changed = true;
+    // Not "changed" means every value agreed with the file; the kernel then recomputes all with
+    // the same result, so the values at hand are already final.
+    ev.changed = true;
     Resolved out;
-    out.text = ev.write(&out.values);
+    std::vector<int> written;
+    written.reserve(base.written.size() + 64);
+    ev.written = &written;
+    out.text = ev.write(nullptr);
     out.hash = config_hash(out.text);
-    out.changes = diff_values(m_values, out.values);
+    // Changes against the base, per symbol (cheaper than building and diffing maps).
+    int gen = ++base.generation;
+    for (int s : written) {
+        base.mark[s] = gen;
+        const Symbol& sym = m.symbols[s];
+        std::string value = (sym.type == SymType::boolean || sym.type == SymType::tristate) ? std::string(tri_name(sym.cur_tri)) : sym.cur_str;
+        if (!base.is_written[s]) out.changes.push_back({sym.name, "", std::move(value)});
+        else if (base.value[s] != value) out.changes.push_back({sym.name, base.value[s], std::move(value)});
+    }
+    for (int s : base.written)
+        if (base.mark[s] != gen) out.changes.push_back({m.symbols[s].name, base.value[s], ""});
+    std::sort(out.changes.begin(), out.changes.end(), [](const Change& a, const Change& b) { return a.symbol < b.symbol; });
+
+    // Back to the base state for the next trial.
+    auto restore = [&](int i) {
+        const SymState& st = base.states[i];
+        Symbol& s = m.symbols[i];
+        s.flags = st.flags;
+        s.visible = st.visible;
+        s.dir_dep_tri = st.dir_dep_tri;
+        s.rev_dep_tri = st.rev_dep_tri;
+        s.implied_tri = st.implied_tri;
+        s.cur_tri = st.cur_tri;
+        s.user_tri = st.user_tri;
+        s.cur_str = st.cur_str;
+        s.user_str = st.user_str;
+        s.cur_choice = st.cur_choice;
+        s.user_choice = st.user_choice;
+        s.user_str_set = st.user_str_set;
+    };
+    if (everything) {
+        for (std::size_t i = 3; i < m.symbols.size(); i++) restore(int(i));
+    } else {
+        for (int i : touched) restore(i);
+        for (std::size_t i = 3; i < m.symbols.size(); i++) m.symbols[i].flags = base.states[i].flags;
+    }
     return out;
 }
 

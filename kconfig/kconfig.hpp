@@ -18,10 +18,12 @@
 //   write_config()                   the .config text olddefconfig writes for those user values
 //   write_minimal_config()           the savedefconfig text
 //   resolve(text)                    read_config + write_config
-//   resolve_with(overrides)          re-resolve the last config read with some values replaced (as if the
-//                                    lines were edited and olddefconfig run again); returns the new text,
-//                                    its values, its sha256 and the option-level changes. Does not change
-//                                    the loaded config.
+//   resolve_with(overrides)          take the last written (resolved) config, replace some symbols' lines
+//                                    (value "n" = "# CONFIG_X is not set") and resolve again, as the pruner
+//                                    does with olddefconfig; returns the new text, its sha256 and
+//                                    the option-level changes. Incremental: only the symbols that depend on
+//                                    the changed ones (transitively) are re-evaluated. Does not change the
+//                                    loaded config.
 //   values()                         the resolved values of the last write (symbol -> "y"/"m"/"n"/text)
 //   is_user_assignable(sym)          has a visible prompt and is not forced by select (sym_is_changeable)
 //   selected_by(sym), implied_by(sym) the symbols whose select/imply names sym
@@ -47,7 +49,9 @@ namespace tinyx::kconfig {
 
 namespace detail {
 struct Model;
-}
+struct Evaluator;
+struct BaseState;
+} // namespace detail
 
 // Symbol -> value as a .config spells it ("n" for "is not set"; strings unescaped).
 using Values = std::map<std::string, std::string>;
@@ -66,8 +70,7 @@ std::vector<Change> diff_values(const Values& before, const Values& after);
 std::string config_hash(std::string_view config_text);
 
 struct Resolved {
-    std::string text;
-    Values values;
+    std::string text; // parse_config_values(text) gives the values
     std::string hash;
     std::vector<Change> changes; // against the values of the last write_config()
 };
@@ -123,6 +126,9 @@ class Kconfig {
         int lineno;
     };
     void apply_lines(const std::vector<Line>& lines, std::vector<std::string>* warnings);
+    void read_user_values(detail::Evaluator& ev, const std::vector<Line>& lines, std::vector<std::string>* warnings);
+    int conf_read_passes(detail::Evaluator& ev);
+    void ensure_base();
     std::string write_and_record();
     void build_reverse_index() const;
 
@@ -135,6 +141,8 @@ class Kconfig {
     bool m_changed_after_read = false;
     int m_modules_val = 0;
     int m_read_warnings = 0; // "unexpected data" lines also count as warnings in conf_read
+    std::string m_last_text;  // the last write_config() output, the base of resolve_with()
+    std::unique_ptr<detail::BaseState> m_base; // its evaluated state, for incremental re-resolution
 };
 
 } // namespace tinyx::kconfig

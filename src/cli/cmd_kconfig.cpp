@@ -125,7 +125,20 @@ struct BenchOptions {
     std::string config;
     int count = 200;
     unsigned seed = 1;
+    bool verify = false;
 };
+
+// The edited file the pruner would hand to olddefconfig: the symbol's line replaced.
+std::string with_line_off(const std::string& text, const std::string& sym) {
+    std::string out;
+    for (const auto& line : split_lines(text)) {
+        if (line == "CONFIG_" + sym + "=y" || line == "CONFIG_" + sym + "=m" || starts_with(line, "CONFIG_" + sym + "=") ||
+            line == "# CONFIG_" + sym + " is not set")
+            continue;
+        out += line + "\n";
+    }
+    return out + "# CONFIG_" + sym + " is not set\n";
+}
 
 // Re-resolution speed for bench/kconfig.sh: turn off one random enabled, user-assignable
 // option at a time and re-resolve (the pruner's inner loop).
@@ -143,6 +156,11 @@ Result<int> run_bench(const BenchOptions& opts) {
     std::mt19937 rng(opts.seed);
     double total = 0, worst = 0;
     std::size_t changed = 0;
+    std::unique_ptr<kconfig::Kconfig> reference;
+    if (opts.verify) {
+        TRY_ASSIGN(reference, load(opts.tree));
+    }
+    int mismatches = 0;
     for (int i = 0; i < opts.count; i++) {
         const std::string& sym = candidates[rng() % candidates.size()];
         auto t0 = std::chrono::steady_clock::now();
@@ -151,6 +169,10 @@ Result<int> run_bench(const BenchOptions& opts) {
         total += dt;
         worst = std::max(worst, dt);
         changed += trial.changes.size();
+        if (reference && reference->resolve(with_line_off(base, sym)) != trial.text) {
+            log::error(str("incremental re-resolution differs from a full one after turning off ", sym));
+            mismatches++;
+        }
     }
     std::cout << "symbols " << kc->symbol_count() << "\n"
               << "load_and_resolve_seconds " << load_s << "\n"
@@ -159,7 +181,8 @@ Result<int> run_bench(const BenchOptions& opts) {
               << "reresolve_avg_ms " << total * 1000 / opts.count << "\n"
               << "reresolve_max_ms " << worst * 1000 << "\n"
               << "avg_changes " << double(changed) / opts.count << "\n";
-    return 0;
+    if (opts.verify) std::cout << "verify_mismatches " << mismatches << "\n";
+    return mismatches ? 1 : 0;
 }
 
 } // namespace
@@ -201,6 +224,7 @@ void setup_kconfig(CLI::App& app, Runner& runner) {
     b->add_option("--config", bench->config, "starting .config")->required();
     b->add_option("--count", bench->count, "number of trials");
     b->add_option("--seed", bench->seed, "random seed");
+    b->add_flag("--verify", bench->verify, "check each trial against a full re-resolution");
     b->footer("Example:\n  tinyx kconfig bench --kernel-src ~/linux-6.1 --config .config --count 200");
     b->callback([&runner, bench] { runner = [bench] { return run_bench(*bench); }; });
 }
