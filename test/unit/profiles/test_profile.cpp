@@ -1,0 +1,110 @@
+#include "profiles/profile.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tinyx;
+using namespace tinyx::profiles;
+
+namespace {
+
+Result<Profile> parse(const std::string& text) {
+    auto document = parse_json(text, "p.json");
+    REQUIRE(document.ok());
+    return parse_profile(*document, "p.json");
+}
+
+Profile make(std::string kind, std::string name, std::vector<OptionSetting> options) {
+    Profile profile;
+    profile.kind = std::move(kind);
+    profile.name = std::move(name);
+    profile.options = std::move(options);
+    return profile;
+}
+
+} // namespace
+
+TEST_CASE("profiles: every shipped profile validates") {
+    int count = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(TINYX_SOURCE_DIR) / "profiles")) {
+        if (entry.path().extension() != ".json") continue;
+        auto profile = load_profile(entry.path());
+        INFO(entry.path().string());
+        CHECK(profile.ok());
+        if (!profile.ok()) WARN(profile.error().message);
+        ++count;
+    }
+    CHECK(count >= 1);
+}
+
+TEST_CASE("profiles: the baselet gives a reason for every option") {
+    auto baselet = load_profile(fs::path(TINYX_SOURCE_DIR) / "profiles/baselets/qemu-x86_64.json");
+    REQUIRE(baselet.ok());
+    CHECK(baselet->kind == "baselet");
+    CHECK(baselet->options.size() >= 10);
+    for (const auto& option : baselet->options) {
+        INFO(option.symbol);
+        CHECK_FALSE(option.why.empty());
+    }
+}
+
+TEST_CASE("profiles: validation names the exact field") {
+    auto bad_port = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"x","app":{"app":"nginx-light"},
+                              "test":{"host_test":"curl x","forward":[80, 70000]}})");
+    REQUIRE_FALSE(bad_port.ok());
+    CHECK(bad_port.error().message == "p.json: test.forward[1]: expected a port number 1-65535");
+
+    auto bad_symbol = parse(R"({"schema":"tinyx-profile/1","kind":"pool","name":"x","options":[{"symbol":"epoll"}]})");
+    REQUIRE_FALSE(bad_symbol.ok());
+    CHECK(bad_symbol.error().message == "p.json: options[0].symbol: 'epoll' is not a Kconfig symbol name");
+
+    auto bad_kind = parse(R"({"schema":"tinyx-profile/1","kind":"appp","name":"x"})");
+    REQUIRE_FALSE(bad_kind.ok());
+    CHECK(bad_kind.error().message == "p.json: kind: 'appp' (expected baselet, pool or app)");
+
+    auto missing_app = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"x"})");
+    REQUIRE_FALSE(missing_app.ok());
+    CHECK(missing_app.error().message == "p.json: an app profile needs an 'app' object");
+
+    auto host_test_without_port = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"x","app":{"app":"a"},
+                                           "test":{"host_test":"curl"}})");
+    REQUIRE_FALSE(host_test_without_port.ok());
+    CHECK(host_test_without_port.error().message == "p.json: test.forward: a host_test needs at least one forwarded port");
+}
+
+TEST_CASE("profiles: JSON round trip keeps everything") {
+    auto profile = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"web","kernel":{"version":"6.1.1"},
+        "platform":"qemu-x86_64","options":[{"symbol":"CONFIG_EPOLL","value":"y","why":"trial 3 failed"}],
+        "app":{"app":"nginx-light","run":"nginx","includes":["a:/b"],"busybox":false},
+        "test":{"host_test":"curl","forward":[80],"timeout":60}})");
+    REQUIRE(profile.ok());
+    CHECK(profile->options.at(0).symbol == "EPOLL");
+    auto again = parse_profile(profile_to_json(*profile), "again");
+    REQUIRE(again.ok());
+    CHECK(again->options == profile->options);
+    CHECK(again->app->busybox == false);
+    CHECK(again->test->forward == std::vector<int>{80});
+    CHECK(again->kernel_version == "6.1.1");
+    CHECK(diff_profiles(*profile, *again).empty());
+}
+
+TEST_CASE("profiles: merge is a union and reports conflicts with both sources") {
+    auto a = make("baselet", "base", {{"SERIAL_8250", "y", ""}, {"NR_CPUS", "1", ""}});
+    auto b = make("app", "redis", {{"EPOLL", "y", ""}, {"SERIAL_8250", "y", ""}});
+    auto merged = merge_profiles({a, b});
+    REQUIRE(merged.ok());
+    CHECK(merged->options.size() == 3);
+
+    auto c = make("app", "smp", {{"NR_CPUS", "4", ""}});
+    auto conflict = merge_profiles({a, c});
+    REQUIRE_FALSE(conflict.ok());
+    REQUIRE(conflict.error().details.size() == 1);
+    CHECK(conflict.error().details[0] == "NR_CPUS: base sets 1, smp sets 4");
+}
+
+TEST_CASE("profiles: diff and config fragment") {
+    auto a = make("app", "a", {{"EPOLL", "y", ""}, {"AIO", "y", ""}});
+    auto b = make("app", "b", {{"EPOLL", "y", ""}, {"FUTEX", "y", ""}});
+    CHECK(diff_profiles(a, b) == std::vector<std::string>{"- AIO=y", "+ FUTEX=y"});
+    CHECK(config_fragment({{"EPOLL", "y", ""}, {"AIO", "n", ""}, {"NR_CPUS", "2", ""}, {"CMDLINE", "a \"b\"", ""}}) ==
+          "CONFIG_EPOLL=y\n# CONFIG_AIO is not set\nCONFIG_NR_CPUS=2\nCONFIG_CMDLINE=\"a \\\"b\\\"\"\n");
+}
