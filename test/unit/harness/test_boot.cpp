@@ -153,6 +153,25 @@ TEST_CASE("boot: a host test gets the forwarded ports and decides the verdict") 
     }
 }
 
+TEST_CASE("boot: a guest test and a host test together must both pass") {
+    FakeBoot fake("test-then-serve");
+    fake.request.forwards = {80};
+    SECTION("both pass") {
+        fake.request.host_test = "true";
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::pass);
+        CHECK(report.boots.front().guest_test_status == 0);
+        CHECK(report.boots.front().host_test_status == 0);
+    }
+    SECTION("the host test fails") {
+        fake.request.host_test = "sleep 0.3; exit 1";
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::test_failed);
+        CHECK(report.reason == "the host test exited with status 1");
+    }
+    CHECK(fake.qemu_gone());
+}
+
 TEST_CASE("boot: QEMU losing a race for a forwarded port is retried with new ports") {
     FakeBoot fake("port-race");
     fake.request.guest_test.clear();
