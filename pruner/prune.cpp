@@ -1,6 +1,7 @@
 #include "pruner/prune.hpp"
 
 #include "core/hash.hpp"
+#include "pruner/engine_resolver.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 
@@ -130,10 +131,24 @@ Result<PruneResult> prune(const PruneRequest& request) {
     fs::remove(result.summary, ec);
 
     std::shared_ptr<ConfigResolver> resolver = request.resolver;
+    if (!resolver && request.resolver_kind != "make") {
+        if (request.resolver_kind != "auto" && request.resolver_kind != "engine")
+            return Error::bad_input(str("--resolver: unknown resolver '", request.resolver_kind, "' (known: auto, engine, make)"));
+        auto engine = EngineConfigResolver::create(request.kernel_src, request.arch);
+        if (engine) {
+            resolver = std::make_shared<CachingResolver>(std::move(*engine), std::nullopt);
+        } else if (request.resolver_kind == "engine") {
+            return std::move(engine).error().context("--resolver engine");
+        } else {
+            log::warn(str("the kconfig engine cannot load ", request.kernel_src.string(), " (", engine.error().message,
+                          "); resolving with make olddefconfig instead (slow)"));
+        }
+    }
     if (!resolver) {
         TRY_ASSIGN(auto make, MakeConfigResolver::create(request.kernel_src, request.arch));
         resolver = std::make_shared<CachingResolver>(std::move(make), request.out_dir / ".resolve-cache");
     }
+    log::verbose(str("resolver: ", resolver->identity()));
 
     TRY_ASSIGN(auto start_text, in_context(read_file(request.start_config), "--config"));
     auto resolve_start = std::chrono::steady_clock::now();
@@ -173,6 +188,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                 {"domain", domain.kind()},
                 {"strategy", request.strategy},
                 {"arch", request.arch},
+                {"resolver", resolver->identity()},
                 {"start_hash", start.hash},
                 {"candidates_hash", sha256_hex(join(candidate_list, "\n"))},
                 {"evaluator", request.check_config ? str("check-config ", *request.check_config) : request.evaluator_identity}};

@@ -39,8 +39,11 @@ struct PruneRequest {
     fs::path out_dir;
     bool resume = false;
     SearchHint* hint = nullptr;
-    // Override the resolver (tests; the in-process kconfig engine). Default:
-    // `make olddefconfig` with a resolution cache in out_dir/.resolve-cache.
+    // "engine": the in-process kconfig engine; "make": `make olddefconfig`
+    // (with a resolution cache in out_dir/.resolve-cache); "auto": the engine,
+    // or make when the engine cannot load the tree.
+    std::string resolver_kind = "auto";
+    // Override the resolver entirely (tests).
     std::shared_ptr<ConfigResolver> resolver;
     // Called with a status line after every trial (progress display).
     std::function<void(const std::string&)> on_progress;

@@ -8,6 +8,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace tinyx::cli {
 
@@ -19,6 +20,7 @@ struct PruneOptions {
     std::string config;
     std::string candidates;
     std::string strategy = "group";
+    std::string resolver = "auto";
     std::string check_config;
     std::string out;
     bool resume = false;
@@ -36,6 +38,7 @@ Result<int> run_prune(const PruneOptions& options) {
     request.start_config = options.config;
     if (!options.candidates.empty()) request.candidates_file = options.candidates;
     request.strategy = options.strategy;
+    request.resolver_kind = options.resolver;
     request.out_dir = options.out;
     request.resume = options.resume;
     if (!options.check_config.empty()) {
@@ -50,17 +53,21 @@ Result<int> run_prune(const PruneOptions& options) {
     }
     if (options.arch != "x86_64") return Error::bad_input(str("--arch ", options.arch, ": only x86_64 is supported"));
 
-    log::Progress progress("pruning");
-    request.on_progress = [&progress](const std::string& status) { progress.update(status); };
+    // Created at the first trial, so errors in the input come first on stderr.
+    std::optional<log::Progress> progress;
+    request.on_progress = [&progress](const std::string& status) {
+        if (!progress) progress.emplace("pruning");
+        progress->update(status);
+    };
     auto result = pruner::prune(request);
+    if (!progress) progress.emplace("pruning");
     if (!result) {
-        progress.finish(result.error().exit == Exit::interrupted
-                            ? str("interrupted; continue with --resume (journal: ", (request.out_dir / "journal.jsonl").string(), ")")
-                            : "failed");
+        if (result.error().exit == Exit::interrupted)
+            progress->finish(str("interrupted; continue with --resume (journal: ", (request.out_dir / "journal.jsonl").string(), ")"));
         return std::move(result).error();
     }
     const auto& engine = result->engine;
-    progress.finish(str(result->passed ? "done" : "start config fails the test", ": ", engine.test_runs, " trials (",
+    progress->finish(str(result->passed ? "done" : "start config fails the test", ": ", engine.test_runs, " trials (",
                         engine.cache_hits, " cached), ", engine.removed.size(), " of ", result->candidates,
                         " candidates removed, ", engine.kept.size(), " kept, ", human_seconds(engine.seconds)));
     if (options.json) {
@@ -89,6 +96,9 @@ void setup_prune(CLI::App& app, Runner& runner) {
                     "File with options to try removing, one a line (default: what --config enables beyond allnoconfig)");
     cmd->add_option("--strategy", options->strategy, "sequential (one at a time, like ktest) or group (default: group testing)")
         ->check(CLI::IsMember({"sequential", "group"}));
+    cmd->add_option("--resolver", options->resolver,
+                    "How configs are resolved: engine (in-process, fast), make (make olddefconfig, slow), auto (engine if it loads)")
+        ->check(CLI::IsMember({"auto", "engine", "make"}));
     cmd->add_option("--check-config", options->check_config,
                     "Judge each trial's resolved .config with CMD (path as last argument and in $TINYX_CONFIG; exit 0 = pass); no kernel is built");
     cmd->add_option("--initrd", options->initrd, "Image to boot each trial kernel with (as tinyx boot)");

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# tinyx prune with a check-config oracle on the real 6.1 tree: both strategies end
+# with a passing, 1-minimal config (re-pruning the result removes nothing), the
+# report explains every kept option, bad input exits 2, a failing start exits 1.
+source "$(dirname "$0")/../common.sh"
+
+SRC=${TINYX_KERNEL_SRC:-${TINYX_CACHE_DIR:-$HOME/.cache/tinyx}/kernel-src/linux-source-6.1}
+[ -f "$SRC/Kconfig" ] || skip "no kernel tree at $SRC"
+START="$SRC/arch/x86/configs/x86_64_defconfig"
+
+# The oracle: pass iff every option of $HIDDEN is enabled.
+cat >"$WORK/oracle.sh" <<'ORACLE'
+#!/bin/sh
+for s in $HIDDEN; do grep -q "^CONFIG_$s=[ym]\$" "$1" || { echo "missing CONFIG_$s"; exit 1; }; done
+ORACLE
+chmod +x "$WORK/oracle.sh"
+export HIDDEN="VIRTIO_NET IPV6 E1000 HID_GENERIC"
+# A pool mixing needed options, their parents, and unrelated ones.
+cat >"$WORK/pool" <<'POOL'
+CONFIG_NET
+INET
+IPV6
+NETDEVICES
+NET_CORE
+VIRTIO_NET
+E1000
+NET_VENDOR_INTEL
+ETHERNET
+PCI
+HID
+HID_GENERIC
+USB_HID
+INPUT_EVDEV
+SOUND
+SND
+SND_HDA_INTEL
+USB_SUPPORT
+USB
+EXT4_FS
+NFS_FS
+INPUT_JOYSTICK
+NET_9P
+VIRTIO_BLK
+SERIAL_8250
+PCCARD
+CPU_FREQ
+HIBERNATION
+NETFILTER
+NET_SCHED
+POOL
+
+expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$WORK/missing.config" --check-config "$WORK/oracle.sh" --out "$WORK/x"
+expect_first_line "tinyx: error:" "$WORK/err"
+expect_grep "missing.config" "$WORK/err"
+expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$START" --strategy bogus --check-config true --out "$WORK/x"
+expect_first_line "tinyx: error:" "$WORK/err"
+echo "NOT A SYMBOL!" >"$WORK/badpool"
+expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/badpool" --check-config true --out "$WORK/x"
+expect_grep "badpool:1" "$WORK/err"
+
+for strategy in sequential group; do
+    out="$WORK/$strategy"
+    expect_status 0 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \
+        --strategy "$strategy" --check-config "$WORK/oracle.sh" --out "$out" --json
+    for f in config defconfig report.json summary.md journal.jsonl; do [ -s "$out/$f" ] || fail "$strategy: no $f"; done
+    "$WORK/oracle.sh" "$out/config" || fail "$strategy: the final config fails the oracle"
+    python3 - "$out/report.json" "$WORK/out" "$strategy" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert json.load(open(sys.argv[2])) == report, "--json output differs from report.json"
+p = report["pruning"]
+assert report["verdict"] == "pass", report["verdict"]
+assert p["strategy"] == sys.argv[3]
+assert p["candidates"] == 30, p["candidates"]
+for s in ["VIRTIO_NET", "IPV6", "E1000", "HID_GENERIC", "NET", "INET", "PCI", "HID"]:
+    assert s in p["required"], (s, p["required"])
+for s in ["SOUND", "SND", "EXT4_FS", "NFS_FS", "NETFILTER"]:
+    assert s in p["removed"], (s, p["removed"])
+# Every needed option points at a failing trial of the report.
+trials = {t["id"]: t for t in report["trials"]}
+for k in p["kept"]:
+    if k["reason"] == "needed":
+        t = trials[k["trial"]]
+        assert t["verdict"] == "fail" and k["evidence"], k
+        assert k["symbol"] in t["removed"], (k, t)
+ids = [t["id"] for t in report["trials"]]
+assert ids == list(range(1, len(ids) + 1))
+assert p["trials"] == sum(1 for t in report["trials"] if not t["cached"])
+hashes = [t["config_hash"] for t in report["trials"] if not t["cached"]]
+assert len(hashes) == len(set(hashes)), "a resolved config was tested twice"
+PY
+    # 1-minimal: pruning the result again, with what it kept as candidates, removes nothing.
+    python3 -c "import json; print('\n'.join(json.load(open('$out/report.json'))['pruning']['required']))" >"$out/kept"
+    expect_status 0 "$TINYX" prune --kernel-src "$SRC" --config "$out/config" --candidates "$out/kept" \
+        --strategy sequential --check-config "$WORK/oracle.sh" --out "$out/again"
+    python3 -c "import json,sys; p=json.load(open('$out/again/report.json'))['pruning']; sys.exit(1 if p['removed'] else 0)" \
+        || fail "$strategy: re-pruning the result removed options: it was not 1-minimal"
+    cmp -s "$out/config" "$out/again/config" || fail "$strategy: re-pruning changed the config"
+done
+cmp -s "$WORK/sequential/config" "$WORK/group/config" || echo "note: the strategies reached different 1-minimal configs"
+
+# A start config that fails the test: exit 1, a report that says fail, nothing removed.
+expect_status 1 env HIDDEN="NO_SUCH_OPTION" "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \
+    --check-config "$WORK/oracle.sh" --out "$WORK/failing"
+expect_first_line "tinyx: error:" <(grep 'tinyx: error' "$WORK/err")
+grep -q '"verdict": "fail"' "$WORK/failing/report.json" || fail "a failing start left no fail verdict"
+echo ok
