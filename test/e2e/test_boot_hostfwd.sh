@@ -10,8 +10,8 @@ image=$WORK/busybox.cpio
 bash "$TINYX_SOURCE_DIR/test/fixtures/busybox-initramfs.sh" "$TINYX" "$image"
 
 # The server answers on the host side through 127.0.0.1:$TINYX_PORT_8080; curl's output proves it.
-expect_status 0 "$TINYX" boot --kernel "$kernel" --initrd "$image" --forward 8080 --json -v \
-  --host-test 'curl -fsS "http://$TINYX_HOST:$TINYX_PORT_8080/" > "'"$WORK"'/fetched" && echo "port $TINYX_PORT_8080"'
+expect_status 0 "$TINYX" -v boot --kernel "$kernel" --initrd "$image" --forward 8080 --json \
+  --host-test 'curl -fsS --max-time 30 "http://$TINYX_HOST:$TINYX_PORT_8080/" > "'"$WORK"'/fetched" && echo "port $TINYX_PORT_8080"'
 expect_grep "hello from tinyx" "$WORK/fetched"
 python3 - "$WORK/out" <<'PY'
 import json, sys
