@@ -32,7 +32,7 @@ pool = sorted(p["removed"] + p["required"])  # removable candidates
 for seed in range(int(sys.argv[2])):
     print(" ".join(sorted(random.Random(1000 + seed).sample(pool, int(sys.argv[3])))))
 PY
-printf '%-4s %6s %6s %9s %9s %7s %11s %s\n' set N kept seq-runs group-runs ratio log2C(N,k) "1-minimal"
+printf "%-4s %6s %6s %9s %9s %7s %11s %s\n" set N kept seq-runs group-runs ratio "log2C(N,k)" "1-minimal"
 n=0
 while read -r hidden; do
     n=$((n + 1))

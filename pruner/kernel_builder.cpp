@@ -1,0 +1,154 @@
+#include "pruner/kernel_builder.hpp"
+
+#include "core/hash.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/strings.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <thread>
+#include <unistd.h>
+
+namespace tinyx::pruner {
+
+Result<BuildLock> BuildLock::acquire(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return Error::internal(str("opening the build lock ", path.string(), ": ", std::strerror(errno)));
+    bool told = false;
+    // Non-blocking attempts, so Ctrl-C is noticed while another build holds the lock.
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int saved = errno;
+            ::close(fd);
+            return Error::internal(str("flock ", path.string(), ": ", std::strerror(saved)));
+        }
+        if (interrupt::requested()) {
+            ::close(fd);
+            return Error::interrupted();
+        }
+        if (!told) log::info(str("waiting for another kernel build to finish (", path.string(), ")"));
+        told = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return BuildLock(fd);
+}
+
+BuildLock::~BuildLock() {
+    if (m_fd >= 0) ::close(m_fd); // closing releases the flock
+}
+
+Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
+    if (!fs::exists(options.kernel_src / "Makefile"))
+        return Error::bad_input(str("--kernel-src ", options.kernel_src.string(), ": not a kernel source tree"));
+    options.kernel_src = fs::absolute(options.kernel_src);
+    if (options.build_dir.empty())
+        options.build_dir = cache_dir() / "kernel-build" /
+                            str(sha256_hex(options.kernel_src.string()).substr(0, 16), "-", options.arch);
+    if (options.jobs <= 0) options.jobs = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (options.ccache && !find_program("ccache")) {
+        log::warn("ccache is not installed; kernel builds will not be cached");
+        options.ccache = false;
+    }
+    TRY(make_directories(options.build_dir));
+    return KernelBuilder(std::move(options));
+}
+
+std::vector<std::string> KernelBuilder::make_argv(const std::string& target) const {
+    std::vector<std::string> argv{"make", "-C", m_options.kernel_src.string(), str("O=", m_options.build_dir.string()),
+                                  str("ARCH=", m_options.arch)};
+    if (target == "bzImage") {
+        argv.push_back(str("-j", m_options.jobs));
+        if (m_options.ccache) argv.push_back("CC=ccache gcc");
+    }
+    argv.push_back(target);
+    return argv;
+}
+
+Result<BuildOutcome> KernelBuilder::build(std::string_view config_text) {
+    BuildOutcome outcome;
+    const auto start = std::chrono::steady_clock::now();
+    const fs::path config_path = m_options.build_dir / ".config";
+    const fs::path log_path = m_options.build_dir / "tinyx-build.log";
+    TRY(write_file_atomic(config_path, config_text));
+
+    // make olddefconfig is the authority on what gets built.
+    ProcessSpec resolve;
+    resolve.argv = make_argv("olddefconfig");
+    resolve.err = Output::same_as_stdout();
+    TRY_ASSIGN(auto resolved_run, run_process(resolve));
+    if (resolved_run.interrupted) return Error::interrupted();
+    if (!resolved_run.success()) {
+        outcome.log_tail = last_lines(resolved_run.out, 20);
+        outcome.log_tail.push_back(str("make olddefconfig ", resolved_run.describe()));
+        return outcome;
+    }
+    TRY_ASSIGN(outcome.kernel.config, read_file(config_path));
+    if (m_options.predictor) {
+        if (auto predicted = m_options.predictor->resolve(config_text); predicted && *predicted != outcome.kernel.config) {
+            const auto want = parse_config_values(outcome.kernel.config);
+            const auto got = parse_config_values(*predicted);
+            for (const auto& [symbol, value] : want)
+                if (!got.count(symbol) || got.at(symbol) != value) outcome.prediction_mismatches.push_back(symbol);
+            for (const auto& [symbol, value] : got)
+                if (!want.count(symbol)) outcome.prediction_mismatches.push_back(symbol);
+            log::warn(str("kconfig engine bug: its resolution differs from make olddefconfig for ",
+                          join(outcome.prediction_mismatches, " ")));
+        }
+    }
+    outcome.kernel.config_hash = sha256_hex(outcome.kernel.config);
+
+    ProcessSpec make;
+    make.argv = make_argv("bzImage");
+    // Reproducible, and identical across trials so unchanged objects stay cached.
+    make.env_set = {{"KBUILD_BUILD_TIMESTAMP", "Thu Jan  1 00:00:00 UTC 1970"},
+                    {"KBUILD_BUILD_USER", "tinyx"},
+                    {"KBUILD_BUILD_HOST", "tinyx"}};
+    make.out = Output::file(log_path);
+    make.err = Output::same_as_stdout();
+    make.timeout = m_options.timeout;
+    {
+        TRY_ASSIGN(auto lock, BuildLock::acquire(m_options.lock_file));
+        TRY_ASSIGN(auto run, run_process(make));
+        if (run.interrupted) return Error::interrupted();
+        outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!run.success()) {
+            auto log = read_file(log_path);
+            outcome.log_tail = last_lines(log ? *log : "", 20);
+            outcome.log_tail.push_back(str("make bzImage ", run.describe(), " (log: ", log_path.string(), ")"));
+            return outcome;
+        }
+    }
+    const std::string arch_dir = (m_options.arch == "x86_64" || m_options.arch == "i386") ? "x86" : m_options.arch;
+    outcome.kernel.bzimage = m_options.build_dir / "arch" / arch_dir / "boot" / "bzImage";
+    std::error_code ec;
+    outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.bzimage, ec));
+    if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.bzimage.string(), " is missing"));
+    outcome.ok = true;
+    return outcome;
+}
+
+Result<TrialOutcome> KernelTrialEvaluator::evaluate(const TrialInput& trial) {
+    TRY_ASSIGN(auto build, m_builder.build(trial.text));
+    TrialOutcome outcome;
+    outcome.built = true;
+    outcome.seconds["build"] = build.seconds;
+    if (!build.ok) {
+        outcome.verdict = Verdict::build_failed;
+        outcome.evidence = build.log_tail;
+        return outcome;
+    }
+    for (int run = 0; run < std::max(1, m_confirm_runs); ++run) {
+        TRY_ASSIGN(auto tested, m_boot_test(build.kernel, run));
+        for (const auto& [key, value] : tested.seconds) outcome.seconds[key] += value;
+        outcome.verdict = tested.verdict;
+        outcome.evidence = tested.evidence;
+        if (tested.verdict != Verdict::pass) break; // one failure is enough to keep the options
+    }
+    return outcome;
+}
+
+} // namespace tinyx::pruner

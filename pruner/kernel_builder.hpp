@@ -1,0 +1,97 @@
+// Building trial kernels, and judging trials by building + booting them.
+//
+//   KernelBuildOptions options{.kernel_src = src};       // build dir: cache_dir()/kernel-build/<tree>-<arch>
+//   TRY_ASSIGN(auto builder, KernelBuilder::create(options));
+//   TRY_ASSIGN(BuildOutcome out, builder.build(config_text));
+//   if (out.ok) use(out.kernel.bzimage);                  // else out.log_tail says why
+//
+// Every build: the config is written to a KEPT out-of-tree build directory
+// (one per kernel tree and arch, so builds are incremental), `make olddefconfig`
+// is run as the authority (differences from an in-process prediction are logged
+// as kconfig engine bugs), then `make -jN bzImage` with ccache and fixed
+// KBUILD_BUILD_TIMESTAMP/USER/HOST, holding the machine-wide build lock
+// (flock on /tmp/tinyx-kernel-build.lock). Nothing is written into the source tree.
+// A failing build is an outcome (a failed trial), not an Error.
+#pragma once
+
+#include "core/fs.hpp"
+#include "pruner/evaluator.hpp"
+#include "pruner/kconfig_domain.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinyx::pruner {
+
+struct KernelBuildOptions {
+    fs::path kernel_src;
+    std::string arch = "x86_64";
+    fs::path build_dir;          // default: cache_dir()/kernel-build/<sha of tree path>-<arch>
+    bool ccache = true;
+    int jobs = 0;                // 0: the number of CPUs
+    std::chrono::seconds timeout{3 * 3600};
+    fs::path lock_file = "/tmp/tinyx-kernel-build.lock";
+    ConfigResolver* predictor = nullptr; // optional: the in-process engine, checked against make
+};
+
+struct BuiltKernel {
+    fs::path bzimage;       // inside the build dir: copy it before the next build
+    std::string config;     // the .config it was built from (after make olddefconfig)
+    std::string config_hash;
+    std::size_t bytes = 0;
+};
+
+struct BuildOutcome {
+    bool ok = false;
+    BuiltKernel kernel;
+    double seconds = 0;
+    std::vector<std::string> log_tail; // the build log's last lines (why it failed)
+    std::vector<std::string> prediction_mismatches; // symbols where make and the predictor disagree
+};
+
+class KernelBuilder {
+  public:
+    static Result<KernelBuilder> create(KernelBuildOptions options);
+    Result<BuildOutcome> build(std::string_view config_text);
+    const fs::path& build_dir() const { return m_options.build_dir; }
+    // The make command line for a target (for logs and tests).
+    std::vector<std::string> make_argv(const std::string& target) const;
+
+  private:
+    explicit KernelBuilder(KernelBuildOptions options) : m_options(std::move(options)) {}
+    KernelBuildOptions m_options;
+};
+
+// Holds flock(2) on a path until destroyed; waits (interruptibly) while others hold it.
+class BuildLock {
+  public:
+    static Result<BuildLock> acquire(const fs::path& path);
+    BuildLock(BuildLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+    BuildLock& operator=(BuildLock&&) = delete;
+    ~BuildLock();
+
+  private:
+    explicit BuildLock(int fd) : m_fd(fd) {}
+    int m_fd = -1;
+};
+
+// The real evaluator: build the trial's config, then boot and test it with
+// `boot_test` (the harness). A pass counts only if `confirm_runs` runs in a row
+// pass, so a flaky pass never removes a needed option.
+class KernelTrialEvaluator final : public TrialEvaluator {
+  public:
+    using BootTest = std::function<Result<TrialOutcome>(const BuiltKernel& kernel, int run)>;
+    KernelTrialEvaluator(KernelBuilder& builder, BootTest boot_test, int confirm_runs = 2)
+        : m_builder(builder), m_boot_test(std::move(boot_test)), m_confirm_runs(confirm_runs) {}
+    Result<TrialOutcome> evaluate(const TrialInput& trial) override;
+
+  private:
+    KernelBuilder& m_builder;
+    BootTest m_boot_test;
+    int m_confirm_runs;
+};
+
+} // namespace tinyx::pruner
