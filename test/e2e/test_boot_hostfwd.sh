@@ -13,15 +13,9 @@ bash "$TINYX_SOURCE_DIR/test/fixtures/busybox-initramfs.sh" "$TINYX" "$image"
 expect_status 0 "$TINYX" -v boot --kernel "$kernel" --initrd "$image" --forward 8080 --json \
   --host-test 'curl -fsS --max-time 30 "http://$TINYX_HOST:$TINYX_PORT_8080/" > "'"$WORK"'/fetched" && echo "port $TINYX_PORT_8080"'
 expect_grep "hello from tinyx" "$WORK/fetched"
-python3 - "$WORK/out" <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
-assert report["verdict"] == "pass", report
-run = report["boots"][0]
-assert run["host_test_status"] == 0, run
-port = run["forwards"]["8080"]
-assert 1024 < port < 65536, run["forwards"]
-PY
+expect_grep '^  "verdict": "pass",$' "$WORK/out"
+expect_grep '"host_test_status": 0,' "$WORK/out"
+expect_grep '"8080": [0-9][0-9]*$' "$WORK/out"
 
 # An app that fails before it listens: a boot failure (3) naming the app's exit status.
 bash "$TINYX_SOURCE_DIR/test/fixtures/busybox-initramfs.sh" "$TINYX" "$WORK/failing.cpio" /bin/busybox sh -c 'echo cannot start; exit 9'
