@@ -26,15 +26,11 @@ newer=$(find . -type f -newermt "@$((SOURCE_DATE_EPOCH + 1))" -print -quit)
 [ -z "$newer" ] || fail "files newer than SOURCE_DATE_EPOCH: $newer"
 
 m="$WORK/out1/manifest.json"
-python3 - "$m" <<'PY' || fail "manifest check failed"
-import json, sys
-m = json.load(open(sys.argv[1]))
-files = {f["path"]: f for f in m["files"]}
-assert m["run"] == ["/usr/sbin/nginx", "-g", "daemon off;"], m["run"]
-assert "DT_NEEDED libpcre2-8.so.0" in files["/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0"]["reason"]
-assert files["/etc/nginx/nginx.conf"]["reason"] == "package nginx-common config"
-assert files["/etc/nsswitch.conf"]["reason"].startswith("dlopen rule: nss")
-assert all(f["reason"] for f in m["files"]), "an entry without a reason"
-assert all(k in f for f in m["files"] for k in ("path", "source", "size", "mode", "reason"))
-PY
+# (grep, not a JSON parser: CI has no python3; the manifest is pretty-printed, one field a line)
+grep -A4 '"run": \[' "$m" | tr -d ' \n' | grep -qF '"run":["/usr/sbin/nginx","-g","daemonoff;"]' || fail "manifest run"
+expect_grep '"reason": "ELF closure of /usr/sbin/nginx (DT_NEEDED libpcre2-8.so.0)"' "$m"
+expect_grep '"reason": "package nginx-common config"' "$m"
+expect_grep '"reason": "dlopen rule: nss' "$m"
+entries=$(grep -c '"type": ' "$m"); reasons=$(grep -c '"reason": "[^"]' "$m")
+[ "$entries" -gt 100 ] && [ "$entries" = "$reasons" ] || fail "$entries entries but $reasons reasons in the manifest"
 echo ok

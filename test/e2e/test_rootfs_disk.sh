@@ -14,7 +14,8 @@ kver=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
 expect_status 0 "$TINYX" rootfs --app redis-server --run 'redis-server --port 6379' --format qcow2 --out "$WORK/disk"
 [ -s "$WORK/disk/disk.qcow2" ] || fail "no disk.qcow2"
 qemu-img info "$WORK/disk/disk.qcow2" | grep -q 'file format: qcow2' || fail "not a qcow2 image"
-args=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["kernel_args"]))' "$WORK/disk/manifest.json")
+# The manifest is pretty-printed: the list's items follow "kernel_args" one a line.
+args=$(grep -A3 '"kernel_args": \[' "$WORK/disk/manifest.json" | sed -n 's/^ *"\([^"]*\)",\{0,1\}$/\1/p' | tr '\n' ' ' | sed 's/ $//')
 [ "$args" = "root=/dev/vda rw init=/sbin/tinyx-init" ] || fail "manifest kernel_args: '$args'"
 
 # The module loader: insmod virtio-blk + ext4 and their dependencies, mount /dev/vda, run its init.
