@@ -10,6 +10,16 @@
 using namespace tinyx;
 using namespace tinyx::pruner;
 
+namespace {
+// flock(1) -n: succeeds only if nobody holds the lock.
+bool lock_is_free(const fs::path& path) {
+    ProcessSpec spec;
+    spec.argv = {"flock", "-n", path.string(), "true"};
+    auto run = run_process(spec);
+    return run && run->success();
+}
+} // namespace
+
 TEST_CASE("kernel builder: out-of-tree make command lines with ccache", "[pruner][builder]") {
     auto dir = TempDir::create("tinyx-builder-");
     REQUIRE(dir);
@@ -42,10 +52,7 @@ TEST_CASE("kernel builder: the build lock excludes other holders", "[pruner][bui
     const auto lock_path = dir->path() / "lock";
     auto lock = BuildLock::acquire(lock_path);
     REQUIRE(lock);
-    // flock(1) from another process cannot take it while we hold it...
-    auto busy = run_process(ProcessSpec{{"flock", "-n", lock_path.string(), "true"}});
-    REQUIRE(busy);
-    CHECK_FALSE(busy->success());
+        CHECK_FALSE(lock_is_free(lock_path));
 }
 
 TEST_CASE("kernel builder: the lock is free again once released", "[pruner][builder]") {
@@ -53,7 +60,5 @@ TEST_CASE("kernel builder: the lock is free again once released", "[pruner][buil
     REQUIRE(dir);
     const auto lock_path = dir->path() / "lock";
     { auto lock = BuildLock::acquire(lock_path); REQUIRE(lock); }
-    auto free_again = run_process(ProcessSpec{{"flock", "-n", lock_path.string(), "true"}});
-    REQUIRE(free_again);
-    CHECK(free_again->success());
+    CHECK(lock_is_free(lock_path));
 }
