@@ -6,6 +6,7 @@ source "$(dirname "$0")/../common.sh"
 
 SRC=${TINYX_KERNEL_SRC:-${TINYX_CACHE_DIR:-$HOME/.cache/tinyx}/kernel-src/linux-source-6.1}
 [ -f "$SRC/Kconfig" ] || skip "no kernel tree at $SRC"
+command -v python3 >/dev/null || skip "python3 is needed to check report.json"
 START="$SRC/arch/x86/configs/x86_64_defconfig"
 
 # The oracle: pass iff every option of $HIDDEN is enabled.
