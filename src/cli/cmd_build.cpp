@@ -1,10 +1,113 @@
+// tinyx build: one command from application to minimal VM image (src/build/pipeline.hpp).
+#include "build/pipeline.hpp"
 #include "cli/commands.hpp"
+#include "core/strings.hpp"
+
+#include <iostream>
+#include <memory>
 
 namespace tinyx::cli {
+namespace {
+
+struct BuildOptions {
+    build::BuildRequest request;
+    std::string app, run, compression, guest_test, host_test, append, accel = "auto", profile, kernel_src, baselet,
+        pool, out;
+    std::vector<std::string> includes, excludes;
+    std::vector<int> forwards;
+    bool no_busybox = false, json = false;
+    int memory = 0, timeout = 0;
+};
+
+Result<int> run_build(BuildOptions& options) {
+    auto& request = options.request;
+    request.out_dir = options.out;
+    if (!options.profile.empty()) request.profile = fs::path(options.profile);
+    if (!options.kernel_src.empty()) request.kernel_src = fs::path(options.kernel_src);
+    if (!options.baselet.empty()) request.baselet = fs::path(options.baselet);
+    if (!options.pool.empty()) request.pool = fs::path(options.pool);
+    if (options.accel == "kvm") request.accel = harness::AccelChoice::kvm;
+    if (options.accel == "tcg") request.accel = harness::AccelChoice::tcg;
+
+    bool app_flags = !options.app.empty();
+    if (!app_flags && (!options.run.empty() || !options.includes.empty() || !options.excludes.empty() || options.no_busybox))
+        return Error::bad_input("--run, --include, --exclude and --no-busybox describe an app: give --app too");
+    if (app_flags) {
+        profiles::AppSpec app;
+        app.app = options.app;
+        app.run = options.run;
+        app.includes = options.includes;
+        app.excludes = options.excludes;
+        app.busybox = !options.no_busybox;
+        if (!options.compression.empty()) app.compression = options.compression;
+        request.app = app;
+    }
+    bool test_flags = !options.guest_test.empty() || !options.host_test.empty() || !options.forwards.empty() ||
+                      options.memory || options.timeout || !options.append.empty();
+    if (test_flags) {
+        profiles::TestSpec test;
+        test.guest_test = options.guest_test;
+        test.host_test = options.host_test;
+        test.forward = options.forwards;
+        if (options.memory) test.memory_mb = options.memory;
+        if (options.timeout) test.timeout_seconds = options.timeout;
+        test.append = options.append;
+        request.test = test;
+    }
+    TRY_ASSIGN(auto result, build::run_build(request));
+    if (options.json)
+        std::cout << dump_json(result.report);
+    else
+        std::cout << result.summary_markdown;
+    return result.passed ? 0 : 1;
+}
+
+} // namespace
 
 void setup_build(CLI::App& app, Runner& runner) {
-    auto* cmd = app.add_subcommand("build", "TODO");
-    cmd->callback([&runner] { runner = [] { return Result<int>(Error::internal("'tinyx build' is not implemented yet")); }; });
+    auto* cmd = app.add_subcommand("build", "Build a minimal VM image for an app: gather, configure, (prune), build, verify");
+    auto options = std::make_shared<BuildOptions>();
+    cmd->add_option("--app", options->app, "Debian package name, ELF path or directory");
+    cmd->add_option("--run", options->run, "The app's command line in the guest");
+    cmd->add_option("--include", options->includes, "HOST[:GUEST] file or directory to add (repeatable)");
+    cmd->add_option("--exclude", options->excludes, "Glob of guest paths to leave out (repeatable)");
+    cmd->add_flag("--no-busybox", options->no_busybox, "No BusyBox in the image (tests run on the host)");
+    cmd->add_option("--compression", options->compression, "Initramfs compression")
+        ->check(CLI::IsMember({"gzip", "xz", "zstd", "none"}));
+    cmd->add_option("--guest-test", options->guest_test, "Test run by /bin/sh inside the guest after the app started");
+    cmd->add_option("--host-test", options->host_test, "Test run on the host (TINYX_HOST, TINYX_PORT_<guestport>)");
+    cmd->add_option("--forward", options->forwards, "Guest TCP port to forward to the host (repeatable)")
+        ->check(CLI::Range(1, 65535));
+    cmd->add_option("--memory", options->memory, "Guest memory in MB (default 256)")->check(CLI::Range(16, 65536));
+    cmd->add_option("--timeout", options->timeout, "Seconds per verifying boot (default 120)")->check(CLI::Range(1, 86400));
+    cmd->add_option("--append", options->append, "Extra kernel arguments");
+    cmd->add_option("--accel", options->accel, "auto (probe KVM, else TCG), kvm or tcg")
+        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+    cmd->add_option("--profile", options->profile, "Rebuild from an app profile (no pruning)")->check(CLI::ExistingFile);
+    cmd->add_flag("--prune", options->request.prune, "Prune the kernel config against the test");
+    cmd->add_option("--strategy", options->request.strategy, "Pruning strategy")
+        ->check(CLI::IsMember({"sequential", "group"}));
+    cmd->add_flag("--resume", options->request.resume, "Continue an interrupted --prune from --out's journal");
+    cmd->add_option("--kernel-src", options->kernel_src, "Kernel tree or linux-source tarball (default: linux-source-6.1)");
+    cmd->add_option("--arch", options->request.arch, "Kernel architecture")->check(CLI::IsMember({"x86_64"}));
+    cmd->add_option("--baselet", options->baselet, "Platform baselet profile (default: profiles/baselets/qemu-x86_64.json)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--pool", options->pool, "Candidate pool profile (default: profiles/pools/server.json)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--verify", options->request.verify_boots, "Verifying boots with the test (default 3)")
+        ->check(CLI::Range(1, 100));
+    cmd->add_flag("--kernel-only", options->request.kernel_only,
+                  "Only build the kernel of the start config (baselet + pool or profile options)");
+    cmd->add_option("--out", options->out, "Output directory")->required();
+    cmd->add_flag("--json", options->json, "Print report.json on stdout instead of the summary");
+    cmd->footer("Examples:\n"
+                "  tinyx build --profile profiles/apps/busybox-httpd.json --out out/httpd\n"
+                "  tinyx build --app nginx-light --run \"nginx -g 'daemon off;'\" --no-busybox --forward 80 \\\n"
+                "              --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out out/nginx\n"
+                "  tinyx build --profile profiles/apps/nginx.json --app angie --out out/angie   reuse nginx's options\n"
+                "Outputs in --out: bzImage, initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
+                "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input.");
+    cmd->callback([options, &runner] { runner = [options] { return run_build(*options); }; });
 }
 
 } // namespace tinyx::cli

@@ -1,5 +1,6 @@
 // tinyx prune: turn flags into a pruner::PruneRequest, show progress, print the result.
 #include "cli/commands.hpp"
+#include "pruner/boot_trials.hpp"
 
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -29,6 +30,8 @@ struct PruneOptions {
     std::string initrd, disk, guest_test, host_test, append;
     std::vector<int> forward;
     int repeat = 0;
+    int memory = 0, timeout = 0;
+    std::string accel = "auto";
 };
 
 Result<int> run_prune(const PruneOptions& options) {
@@ -44,10 +47,26 @@ Result<int> run_prune(const PruneOptions& options) {
     if (!options.check_config.empty()) {
         request.check_config = options.check_config;
     } else if (!options.initrd.empty() || !options.disk.empty()) {
-        // Kernel trials need the QEMU harness's library API; until it is linked in here,
-        // say so instead of pretending.
-        return Error::bad_input("pruning with kernel builds and boots (--initrd/--disk) is not available yet in this build; "
-                                "use --check-config CMD, or tinyx build --prune");
+        // Kernel trials: build each trial's config, boot it with the image, run the test.
+        harness::BootRequest boot;
+        if (!options.initrd.empty()) boot.initrd = fs::path(options.initrd);
+        if (!options.disk.empty()) boot.disk = fs::path(options.disk);
+        boot.guest_test = options.guest_test;
+        boot.host_test = options.host_test;
+        boot.forwards = options.forward;
+        boot.append = options.append;
+        if (options.memory) boot.memory_mb = options.memory;
+        if (options.timeout) boot.timeout_seconds = options.timeout;
+        if (options.accel == "kvm") boot.accel = harness::AccelChoice::kvm;
+        if (options.accel == "tcg") boot.accel = harness::AccelChoice::tcg;
+        if (boot.guest_test.empty() && boot.host_test.empty())
+            return Error::bad_input("kernel trials need a test: --guest-test or --host-test");
+        pruner::KernelBuildOptions build;
+        build.kernel_src = options.kernel_src;
+        build.arch = options.arch;
+        TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
+        request.evaluator = trials.evaluator;
+        request.evaluator_identity = trials.identity;
     } else {
         return Error::bad_input("tinyx prune needs --check-config CMD (or --initrd/--disk with a test)");
     }
@@ -107,7 +126,11 @@ void setup_prune(CLI::App& app, Runner& runner) {
     cmd->add_option("--host-test", options->host_test, "Test run on the host (as tinyx boot)");
     cmd->add_option("--forward", options->forward, "Guest port to forward (as tinyx boot)");
     cmd->add_option("--append", options->append, "Extra kernel command line (as tinyx boot)");
-    cmd->add_option("--repeat", options->repeat, "Runs that must all pass before a trial removes options");
+    cmd->add_option("--repeat", options->repeat, "Runs that must all pass before a trial removes options (default 2)")
+        ->check(CLI::Range(1, 20));
+    cmd->add_option("--memory", options->memory, "Guest memory in MB (as tinyx boot)")->check(CLI::Range(16, 65536));
+    cmd->add_option("--timeout", options->timeout, "Seconds per trial boot (as tinyx boot)")->check(CLI::Range(1, 86400));
+    cmd->add_option("--accel", options->accel, "auto, kvm or tcg (as tinyx boot)")->check(CLI::IsMember({"auto", "kvm", "tcg"}));
     cmd->add_option("--out", options->out, "Output directory: config, defconfig, report.json, summary.md, journal.jsonl")->required();
     cmd->add_flag("--resume", options->resume, "Continue an interrupted run from --out's journal (same result as an uninterrupted run)");
     cmd->add_flag("--json", options->json, "Print report.json on stdout");
@@ -115,7 +138,9 @@ void setup_prune(CLI::App& app, Runner& runner) {
                 "  tinyx prune --kernel-src ~/.cache/tinyx/kernel-src/linux-source-6.1 --config defconfig.config \\\n"
                 "              --check-config ./needs-virtio-net.sh --out prune-out/\n"
                 "  tinyx prune ... --out prune-out/ --resume        continue after Ctrl-C or a crash\n"
-                "  tinyx prune ... --strategy sequential --candidates pool.txt --out seq/");
+                "  tinyx prune ... --strategy sequential --candidates pool.txt --out seq/\n"
+                "  tinyx prune --kernel-src SRC --config start.config --candidates pool.txt --initrd out/initramfs.cpio.xz \\\n"
+                "              --forward 80 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out prune-out/");
     cmd->callback([&runner, options] { runner = [options] { return run_prune(*options); }; });
 }
 

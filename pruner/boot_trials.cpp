@@ -1,0 +1,73 @@
+#include "pruner/boot_trials.hpp"
+
+#include "core/strings.hpp"
+
+namespace tinyx::pruner {
+
+Verdict trial_verdict(harness::Verdict verdict) {
+    switch (verdict) {
+    case harness::Verdict::pass: return Verdict::pass;
+    case harness::Verdict::test_failed: return Verdict::fail;
+    case harness::Verdict::boot_failed: return Verdict::boot_failed;
+    case harness::Verdict::timeout: return Verdict::timeout;
+    }
+    return Verdict::fail;
+}
+
+KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base) {
+    base.repeat = 1; // KernelTrialEvaluator confirms passes itself
+    base.find_min_memory = false;
+    return [base](const BuiltKernel& kernel, int) -> Result<TrialOutcome> {
+        auto request = base;
+        request.kernel = kernel.bzimage;
+        TRY_ASSIGN(auto report, harness::boot(request));
+        TrialOutcome outcome;
+        outcome.verdict = trial_verdict(report.verdict);
+        if (!report.boots.empty()) {
+            const auto& run = report.boots.back();
+            outcome.evidence = outcome.verdict == Verdict::pass ? run.console_tail : harness::failure_details(run);
+            outcome.seconds["boot"] = run.seconds.app_started >= 0 ? run.seconds.app_started : run.seconds.total;
+            if (run.seconds.app_started >= 0 && run.seconds.total >= run.seconds.app_started)
+                outcome.seconds["test"] = run.seconds.total - run.seconds.app_started;
+        }
+        return outcome;
+    };
+}
+
+} // namespace tinyx::pruner
+
+namespace tinyx::pruner {
+namespace {
+
+// Keeps the builder alive next to the evaluator that refers to it.
+class OwningKernelEvaluator final : public TrialEvaluator {
+  public:
+    OwningKernelEvaluator(KernelBuilder builder, KernelTrialEvaluator::BootTest test, int confirm_runs)
+        : m_builder(std::move(builder)), m_inner(m_builder, std::move(test), confirm_runs) {}
+    Result<TrialOutcome> evaluate(const TrialInput& trial) override { return m_inner.evaluate(trial); }
+
+  private:
+    KernelBuilder m_builder;
+    KernelTrialEvaluator m_inner;
+};
+
+} // namespace
+
+Result<KernelBootEvaluator> make_kernel_boot_evaluator(KernelBuildOptions build, harness::BootRequest boot,
+                                                       int confirm_runs) {
+    boot.kernel = build.kernel_src / "Makefile"; // any existing file: validate() checks paths, trials set the kernel
+    TRY(harness::validate(boot));
+    TRY_ASSIGN(auto builder, KernelBuilder::create(std::move(build)));
+    KernelBootEvaluator result;
+    std::string image = boot.initrd ? boot.initrd->string() : boot.disk ? boot.disk->string() : "";
+    std::vector<std::string> ports;
+    for (int port : boot.forwards) ports.push_back(std::to_string(port));
+    result.identity = str("boot image=", image, " guest-test=", boot.guest_test, " host-test=", boot.host_test,
+                          " forward=", join(ports, ","), " append=", boot.append, " memory=", boot.memory_mb,
+                          " confirm=", confirm_runs);
+    result.evaluator = std::make_shared<OwningKernelEvaluator>(std::move(builder), harness_boot_test(std::move(boot)),
+                                                               confirm_runs);
+    return result;
+}
+
+} // namespace tinyx::pruner

@@ -1,0 +1,34 @@
+// Kernel trials judged by a real boot: the harness boots each trial's kernel with the
+// user's image and test (the boot-test callback of KernelTrialEvaluator).
+#pragma once
+
+#include "harness/boot.hpp"
+#include "pruner/kernel_builder.hpp"
+
+#include <memory>
+#include <string>
+
+namespace tinyx::pruner {
+
+// `base` holds the image, the test, memory, accelerator and timeouts; each call boots
+// base with kernel = the trial's bzImage, once (KernelTrialEvaluator repeats passes).
+KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base);
+
+// The pruner's verdict for a harness verdict.
+Verdict trial_verdict(harness::Verdict verdict);
+
+} // namespace tinyx::pruner
+
+namespace tinyx::pruner {
+
+// The real evaluator for `tinyx prune --initrd/--disk` and `tinyx build --prune`: it owns a
+// KernelBuilder (kept build dir) and boots every trial kernel with `boot`.
+// `identity` describes the image and test, so a journal made for another test is refused.
+struct KernelBootEvaluator {
+    std::shared_ptr<TrialEvaluator> evaluator;
+    std::string identity;
+};
+Result<KernelBootEvaluator> make_kernel_boot_evaluator(KernelBuildOptions build, harness::BootRequest boot,
+                                                       int confirm_runs);
+
+} // namespace tinyx::pruner

@@ -1,0 +1,59 @@
+// The `tinyx build` pipeline: gather → start config → (prune) → final kernel build →
+// package → verify → ship. Each pass is a call into one module; this file only
+// sequences them, times them and writes the outputs (docs/ARCHITECTURE.md).
+//
+//   BuildRequest request;
+//   request.app = profiles::AppSpec{.app = "nginx-light", .run = "nginx -g 'daemon off;'"};
+//   request.test.host_test = "curl -fs http://$TINYX_HOST:$TINYX_PORT_80/";
+//   request.test.forward = {80};
+//   request.out_dir = "out/nginx";
+//   TRY_ASSIGN(auto result, run_build(request));   // out/nginx/{bzImage,initramfs.cpio.xz,config,...}
+//
+// Outputs in out_dir: bzImage, the image (initramfs.cpio.* or disk.*), manifest.json,
+// config (the final resolved .config), profile.json (reusable with --profile),
+// report.json (the contract's fields; written last, and only once the run finished),
+// summary.md. A stale report.json is removed first, so a failed or interrupted run
+// never leaves one claiming success.
+#pragma once
+
+#include "core/fs.hpp"
+#include "core/json.hpp"
+#include "core/result.hpp"
+#include "harness/accel.hpp"
+#include "profiles/profile.hpp"
+
+#include <optional>
+#include <string>
+
+namespace tinyx::build {
+
+struct BuildRequest {
+    std::optional<fs::path> profile;    // an app profile to rebuild from (its options, app and test)
+    std::optional<profiles::AppSpec> app; // overrides the profile's app (reuse its options for another app)
+    std::optional<profiles::TestSpec> test; // overrides the profile's test
+    std::string format = "initramfs";   // or raw|qcow2 (a disk image next to the initramfs)
+    bool prune = false;
+    std::string strategy = "group";
+    bool resume = false; // continue the pruning journal in out_dir/prune
+    std::optional<fs::path> kernel_src;
+    std::string arch = "x86_64";
+    std::optional<fs::path> baselet;    // default: the shipped qemu-x86_64 baselet
+    std::optional<fs::path> pool;       // default: the shipped server pool
+    harness::AccelChoice accel = harness::AccelChoice::automatic;
+    int verify_boots = 3;
+    // Only build the kernel of the start config (no app, no image, no verification):
+    // out_dir gets bzImage and config. For fixtures and for kernels to reuse elsewhere.
+    bool kernel_only = false;
+    fs::path out_dir;
+};
+
+struct BuildResult {
+    bool passed = false;
+    fs::path out_dir;
+    Json report;
+    std::string summary_markdown;
+};
+
+Result<BuildResult> run_build(const BuildRequest& request);
+
+} // namespace tinyx::build
