@@ -1,5 +1,8 @@
 #include "pruner/kernel_builder.hpp"
 
+
+#include <fstream>
+
 #include "core/hash.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -39,6 +42,19 @@ Result<BuildLock> BuildLock::acquire(const fs::path& path) {
 
 BuildLock::~BuildLock() {
     if (m_fd >= 0) ::close(m_fd); // closing releases the flock
+}
+
+// The last complete line of the build log, shortened, for the progress display.
+std::string last_log_line(const fs::path& log_path) {
+    std::ifstream log(log_path, std::ios::binary | std::ios::ate);
+    if (!log) return "starting";
+    auto size = std::streamoff(log.tellg());
+    std::string tail(std::size_t(std::min<std::streamoff>(size, 400)), '\0');
+    log.seekg(size - std::streamoff(tail.size()));
+    log.read(tail.data(), std::streamsize(tail.size()));
+    auto lines = last_lines(tail, 2);
+    std::string line = lines.empty() ? "starting" : std::string(trim(lines.front()));
+    return line.size() > 70 ? line.substr(0, 67) + "..." : line;
 }
 
 Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
@@ -112,7 +128,14 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text) {
     make.timeout = m_options.timeout;
     {
         TRY_ASSIGN(auto lock, BuildLock::acquire(m_options.lock_file));
-        TRY_ASSIGN(auto run, run_process(make));
+        TRY_ASSIGN(auto process, Process::spawn(make));
+        // Minutes of silence look like a hang: show the elapsed time and what make is on.
+        log::Progress progress("kernel build");
+        while (!process.pump(std::chrono::seconds(1)) && !interrupt::requested()) {
+            if (m_options.timeout.count() > 0 && process.seconds() > double(m_options.timeout.count())) break;
+            progress.update(str(human_seconds(process.seconds()), ", ", last_log_line(log_path)));
+        }
+        auto run = process.wait(); // applies the timeout and Ctrl-C
         if (run.interrupted) return Error::interrupted();
         outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (!run.success()) {
