@@ -1,5 +1,6 @@
 // tinyx prune: turn flags into a pruner::PruneRequest, show progress, print the result.
 #include "cli/commands.hpp"
+#include "kconfig/source_tree.hpp"
 #include "pruner/boot_trials.hpp"
 
 #include "core/json.hpp"
@@ -35,8 +36,12 @@ struct PruneOptions {
 };
 
 Result<int> run_prune(const PruneOptions& options) {
+    // A tree or a linux-source tarball (extracted once into the cache); default: Debian's linux-source-6.1.
+    TRY_ASSIGN(auto tree, kconfig::locate_source_tree(options.kernel_src.empty() ? std::nullopt
+                                                                                 : std::optional<fs::path>(options.kernel_src),
+                                                      options.arch));
     pruner::PruneRequest request;
-    request.kernel_src = options.kernel_src;
+    request.kernel_src = tree.root;
     request.arch = options.arch;
     request.start_config = options.config;
     if (!options.candidates.empty()) request.candidates_file = options.candidates;
@@ -62,7 +67,7 @@ Result<int> run_prune(const PruneOptions& options) {
         if (boot.guest_test.empty() && boot.host_test.empty())
             return Error::bad_input("kernel trials need a test: --guest-test or --host-test");
         pruner::KernelBuildOptions build;
-        build.kernel_src = options.kernel_src;
+        build.kernel_src = tree.root;
         build.arch = options.arch;
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
         request.evaluator = trials.evaluator;
@@ -108,7 +113,8 @@ Result<int> run_prune(const PruneOptions& options) {
 void setup_prune(CLI::App& app, Runner& runner) {
     auto options = std::make_shared<PruneOptions>();
     auto* cmd = app.add_subcommand("prune", "Remove kernel config options the test does not need (1-minimal result)");
-    cmd->add_option("--kernel-src", options->kernel_src, "Kernel source tree (never written to)")->required();
+    cmd->add_option("--kernel-src", options->kernel_src,
+                    "Kernel source tree or linux-source-*.tar.xz (never written to; default /usr/src/linux-source-6.1.tar.xz)");
     cmd->add_option("--arch", options->arch, "Architecture (x86_64)");
     cmd->add_option("--config", options->config, "Start .config; it must pass the test")->required();
     cmd->add_option("--candidates", options->candidates,
