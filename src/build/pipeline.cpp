@@ -235,7 +235,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
                       tree.version));
 
     auto phase = Clock::now();
-    log::info(str("gathering ", app.app));
+    log::verbose(str("gathering ", app.app)); // packagers reports its own progress, after input errors
     TRY_ASSIGN(auto image, packagers::build_rootfs(rootfs));
     seconds["gather"] = since(phase);
     log::info(str("image: ", image.image.filename().string(), " ", human_bytes(image.image_bytes), " (", image.entries,

@@ -12,19 +12,19 @@ echo "hello from tinyx" > "$WORK/www/index.html"
 app=(--app busybox-static --run "busybox httpd -f -p 80 -h /www" --include "$WORK/www:/www" --no-busybox)
 host_test='curl -fsS http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q "hello from tinyx"'
 
-expect_status 0 "$TINYX" build "${app[@]}" --forward 80 --host-test "$host_test" --accel tcg --out "$WORK/out"
+expect_status 0 "$TINYX" build "${app[@]}" --forward 80 --host-test "$host_test" --accel tcg --out "$WORK/img"
 for f in bzImage initramfs.cpio.xz manifest.json config profile.json report.json summary.md; do
-    [ -s "$WORK/out/$f" ] || fail "missing output $f"
+    [ -s "$WORK/img/$f" ] || fail "missing output $f"
 done
-expect_grep '"verdict": "pass"' "$WORK/out/report.json"
-expect_grep '"passed": 3' "$WORK/out/report.json"
-expect_grep 'Result: \*\*pass\*\*' "$WORK/out/summary.md"
-grep -q '^CONFIG_VIRTIO_NET=y' "$WORK/out/config" || fail "final config lacks the baselet's VIRTIO_NET"
-expect_status 0 "$TINYX" profile validate "$WORK/out/profile.json"
+expect_grep '"verdict": "pass"' "$WORK/img/report.json"
+expect_grep '"passed": 3' "$WORK/img/report.json"
+expect_grep 'Result: \*\*pass\*\*' "$WORK/img/summary.md"
+grep -q '^CONFIG_VIRTIO_NET=y' "$WORK/img/config" || fail "final config lacks the baselet's VIRTIO_NET"
+expect_status 0 "$TINYX" profile validate "$WORK/img/profile.json"
 
 # The profile rebuilds the same kernel config and passes its recorded test.
-expect_status 0 "$TINYX" build --profile "$WORK/out/profile.json" --accel tcg --out "$WORK/again"
-cmp -s "$WORK/out/config" "$WORK/again/config" || fail "rebuild from the profile changed the kernel config"
+expect_status 0 "$TINYX" build --profile "$WORK/img/profile.json" --accel tcg --out "$WORK/again"
+cmp -s "$WORK/img/config" "$WORK/again/config" || fail "rebuild from the profile changed the kernel config"
 expect_grep '"verdict": "pass"' "$WORK/again/report.json"
 expect_grep '"pruning": null' "$WORK/again/report.json"
 
