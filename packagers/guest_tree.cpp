@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace tinyx::packagers {
 
@@ -59,25 +60,11 @@ Result<void> GuestTree::add_host(const fs::path& host, const std::string& reason
     return add_host_at(host, guest, reason, keep_owner, 0);
 }
 
-Result<void> GuestTree::add_host_at(const fs::path& host, const std::string& guest, const std::string& reason, bool keep_owner,
-                                    int depth) {
-    if (depth > 16) return Error::bad_input(str(host.string(), ": too many levels of symbolic links"));
-    struct stat st {};
-    if (::lstat(host.c_str(), &st) != 0) return Error::bad_input(str(host.string(), ": ", std::strerror(errno)));
-    if (auto it = m_entries.find(guest); it != m_entries.end()) {
-        // A directory created as a parent earlier gets the host's metadata now.
-        if (it->second.kind == EntryKind::directory && S_ISDIR(st.st_mode) && it->second.source.empty() &&
-            it->second.content.empty() && it->second.reason == "parent directory") {
-            it->second.mode = st.st_mode & 07777;
-            it->second.source = host.string();
-            it->second.reason = reason;
-            if (keep_owner) {
-                it->second.uid = st.st_uid;
-                it->second.gid = st.st_gid;
-            }
-        }
-        return success();
-    }
+namespace {
+
+// The entry for a host file as lstat() saw it; nothing for kinds an image does not carry.
+Result<std::optional<TreeEntry>> entry_from_host(const fs::path& host, const std::string& guest, const struct stat& st,
+                                                 const std::string& reason, bool keep_owner) {
     TreeEntry entry;
     entry.path = guest;
     entry.source = host.string();
@@ -104,8 +91,35 @@ Result<void> GuestTree::add_host_at(const fs::path& host, const std::string& gue
         entry.device_major = major(st.st_rdev);
         entry.device_minor = minor(st.st_rdev);
     } else {
-        return success(); // sockets, fifos, block devices: nothing an image should carry
+        return std::optional<TreeEntry>();
     }
+    return std::optional<TreeEntry>(std::move(entry));
+}
+
+} // namespace
+
+Result<void> GuestTree::add_host_at(const fs::path& host, const std::string& guest, const std::string& reason, bool keep_owner,
+                                    int depth) {
+    if (depth > 16) return Error::bad_input(str(host.string(), ": too many levels of symbolic links"));
+    struct stat st {};
+    if (::lstat(host.c_str(), &st) != 0) return Error::bad_input(str(host.string(), ": ", std::strerror(errno)));
+    if (auto it = m_entries.find(guest); it != m_entries.end()) {
+        // A directory created as a parent earlier gets the host's metadata now.
+        if (it->second.kind == EntryKind::directory && S_ISDIR(st.st_mode) && it->second.source.empty() &&
+            it->second.content.empty() && it->second.reason == "parent directory") {
+            it->second.mode = st.st_mode & 07777;
+            it->second.source = host.string();
+            it->second.reason = reason;
+            if (keep_owner) {
+                it->second.uid = st.st_uid;
+                it->second.gid = st.st_gid;
+            }
+        }
+        return success();
+    }
+    TRY_ASSIGN(auto made, entry_from_host(host, guest, st, reason, keep_owner));
+    if (!made) return success(); // sockets, fifos, block devices: nothing an image should carry
+    TreeEntry entry = std::move(*made);
     const bool is_link = entry.kind == EntryKind::symlink;
     const std::string link_target = entry.link_target;
     m_entries[guest] = std::move(entry);
@@ -136,28 +150,10 @@ Result<void> GuestTree::add_host_tree(const fs::path& host, const std::string& g
         std::string child_guest = (fs::path(guest) / child.lexically_relative(host)).lexically_normal().string();
         struct stat st {};
         if (::lstat(child.c_str(), &st) != 0) continue;
-        TreeEntry entry;
-        entry.path = child_guest;
-        entry.source = child.string();
-        entry.mode = st.st_mode & 07777;
-        entry.mtime = st.st_mtime;
-        entry.reason = reason;
-        if (keep_owner) {
-            entry.uid = st.st_uid;
-            entry.gid = st.st_gid;
-        }
-        if (S_ISREG(st.st_mode)) {
-            entry.size = std::uint64_t(st.st_size);
-        } else if (S_ISDIR(st.st_mode)) {
-            entry.kind = EntryKind::directory;
-        } else if (S_ISLNK(st.st_mode)) {
-            entry.kind = EntryKind::symlink;
-            entry.link_target = fs::read_symlink(child, ec).string();
-            entry.mode = 0777;
-        } else {
-            continue;
-        }
-        m_entries[child_guest] = std::move(entry); // an explicit tree replaces what was there
+        auto made = entry_from_host(child, child_guest, st, reason, keep_owner);
+        // Inside a tree only files, directories and symlinks are taken (no device nodes).
+        if (!made || !*made || (*made)->kind == EntryKind::char_device) continue;
+        m_entries[child_guest] = std::move(**made); // an explicit tree replaces what was there
     }
     return success();
 }
