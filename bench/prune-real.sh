@@ -1,25 +1,61 @@
 #!/usr/bin/env bash
-# The real pruning benchmark of issue 6 (hours; NOT run in CI): kernel builds,
-# QEMU boots and a host-side HTTP test against BusyBox httpd over a pool of
-# >= 60 candidate options, with both strategies. Prints trials, builds, cache
-# hits and wall time of each, and re-tests the final image 5 times.
+# The real pruning benchmark (issue 6; hours, NOT run in CI): kernel builds, QEMU
+# boots and a host-side HTTP test against BusyBox httpd (the README's example),
+# candidates = the server pool (profiles/pools/server.json, >= 60 options), with
+# each strategy. The final image of each run is verified by 5 boots with the test.
+# Prints, per strategy: test runs, kernel builds, memo hits + inferred failures,
+# wall time, mean trial cost; and as the baseline, measured in the same run, a
+# from-scratch build of the start config (fresh build dir, ccache off).
 #
-#   bench/prune-real.sh TINYX START_CONFIG POOL_FILE INITRD
-# START_CONFIG must boot the initrd and pass the test; POOL_FILE lists >= 60 options.
+#   bench/prune-real.sh [STRATEGIES...]     (default: sequential group)
+# Env: TINYX (binary), OUT (work dir, kept: rerun with RESUME=1 to continue an
+# interrupted strategy), ACCEL (default auto), SKIP_SCRATCH=1 (reuse the last
+# from-scratch measurement in $OUT/scratch.seconds).
 set -eu -o pipefail
-TINYX=$1; START=$2; POOL=$3; INITRD=$4
-SRC=${TINYX_KERNEL_SRC:-$HOME/.cache/tinyx/kernel-src/linux-source-6.1}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TINYX=${TINYX:-$ROOT/build/tinyx}
 OUT=${OUT:-/tmp/tinyx-bench-prune-real}
-TEST='curl -fs --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ >/dev/null'
-printf '%-11s %7s %7s %10s %10s\n' strategy trials builds cache-hits wall
-for strategy in sequential group; do
+ACCEL=${ACCEL:-auto}
+if [ $# -gt 0 ]; then STRATEGIES=("$@"); else STRATEGIES=(sequential group); fi
+mkdir -p "$OUT"
+
+app=(--app busybox-static --run "busybox httpd -f -p 80 -h /www"
+     --include "$ROOT/profiles/examples/busybox-httpd/www:/www" --no-busybox --forward 80
+     --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx' --accel "$ACCEL")
+
+for strategy in "${STRATEGIES[@]}"; do
     start=$(date +%s)
-    "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$POOL" --strategy "$strategy" \
-        --initrd "$INITRD" --forward 80 --host-test "$TEST" --out "$OUT/$strategy" ${RESUME:+--resume}
-    wall=$(($(date +%s) - start))
-    python3 - "$OUT/$strategy/report.json" "$strategy" "$wall" <<'PY'
-import json, sys
-p = json.load(open(sys.argv[1]))["pruning"]
-print(f"{sys.argv[2]:<11} {p['trials']:>7} {p['builds']:>7} {p['cache_hits']:>10} {int(sys.argv[3]):>9}s")
-PY
+    "$TINYX" build "${app[@]}" --prune --strategy "$strategy" --verify 5 --out "$OUT/$strategy" \
+        ${RESUME:+--resume} >"$OUT/$strategy.log" 2>&1 || { echo "$strategy: tinyx build failed, see $OUT/$strategy.log" >&2; exit 1; }
+    echo $(($(date +%s) - start)) >"$OUT/$strategy.wall"
 done
+
+# Baseline: the start config built from scratch, no ccache, in a fresh build dir.
+first=${STRATEGIES[0]}
+if [ -z "${SKIP_SCRATCH:-}" ] || [ ! -s "$OUT/scratch.seconds" ]; then
+    SRC=${TINYX_KERNEL_SRC:-$HOME/.cache/tinyx/kernel-src/linux-source-6.1}
+    rm -rf "$OUT/scratch"; mkdir -p "$OUT/scratch"
+    cp "$OUT/$first/prune/start.config" "$OUT/scratch/.config"
+    start=$(date +%s.%N)
+    CCACHE_DISABLE=1 make -s -C "$SRC" O="$OUT/scratch" ARCH=x86_64 olddefconfig >/dev/null
+    CCACHE_DISABLE=1 make -s -C "$SRC" O="$OUT/scratch" ARCH=x86_64 -j"$(nproc)" bzImage >/dev/null 2>&1
+    echo "$(date +%s.%N) - $start" | bc -l >"$OUT/scratch.seconds"
+    rm -rf "$OUT/scratch"
+fi
+
+python3 - "$OUT" "$(cat "$OUT/scratch.seconds")" "${STRATEGIES[@]}" <<'PY'
+import json, sys
+out, scratch, strategies = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+print(f"from-scratch build of the start config (no ccache): {scratch:.0f} s")
+print(f"{'strategy':<11} {'runs':>5} {'builds':>6} {'known':>6} {'kept':>5} {'removed':>7} {'wall':>7} {'trial':>7} {'trial/scratch':>13} {'verify':>6}")
+for s in strategies:
+    report = json.load(open(f"{out}/{s}/report.json"))
+    p = report["pruning"]
+    runs = [t for t in report["trials"] if not t.get("cached") and not t.get("replayed")]
+    mean = sum(t["seconds"].get("total", 0) for t in runs) / max(len(runs), 1)
+    wall = int(open(f"{out}/{s}.wall").read())
+    known = p["cache_hits"] + p.get("inferred", 0)
+    v = report["verify"]
+    print(f"{s:<11} {p['trials']:>5} {p['builds']:>6} {known:>6} {len(p['required']):>5} {len(p['removed']):>7} "
+          f"{wall:>6}s {mean:>6.0f}s {mean / scratch:>13.2f} {v['passed']}/{v['boots']:<4}")
+PY

@@ -279,4 +279,18 @@ fs::path shipped_profiles_dir() {
     return TINYX_DEFAULT_PROFILES_DIR;
 }
 
+AppSpec rebase_host_paths(AppSpec app, const fs::path& directory) {
+    auto rebase = [&](const std::string& host) {
+        if (host.empty() || fs::path(host).is_absolute()) return host;
+        return (directory / host).lexically_normal().string();
+    };
+    for (auto& include : app.includes) {
+        const auto colon = include.find(':');
+        include = rebase(include.substr(0, colon)) + (colon == std::string::npos ? "" : include.substr(colon));
+    }
+    // A package name has no slash; "./server" or "bin/server" is a path.
+    if (app.app.find('/') != std::string::npos) app.app = rebase(app.app);
+    return app;
+}
+
 } // namespace tinyx::profiles

@@ -81,4 +81,10 @@ std::string config_fragment(const std::vector<OptionSetting>& options);
 // Where the shipped profiles live: $TINYX_PROFILES_DIR, else <source>/profiles next to the binary's tree.
 fs::path shipped_profiles_dir();
 
+// Host paths in an app spec (the HOST part of includes, an app given as a path)
+// with every relative one resolved against `directory`. A profile's relative
+// paths are relative to the profile file's own directory, so a profile can ship
+// next to the files it includes; a profile a build writes holds absolute paths.
+AppSpec rebase_host_paths(AppSpec app, const fs::path& directory);
+
 } // namespace tinyx::profiles

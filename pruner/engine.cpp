@@ -28,16 +28,22 @@ Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<I
     record.removed = removed;
     record.config_hash = state.hash;
 
-    if (auto hit = m_memo.find(state.hash); hit != m_memo.end()) {
-        const auto& original = m_result.trials[std::size_t(hit->second)];
+    // Answered without running the evaluator: the verdict of an earlier trial.
+    auto answer_from = [&](int index, bool inferred) {
+        const auto& original = m_result.trials[std::size_t(index)];
         record.verdict = original.verdict;
         record.outcome = original.outcome;
-        record.cached = true;
+        (inferred ? record.inferred : record.cached) = true;
         record.same_as = original.id;
-        ++m_result.cache_hits;
+        ++(inferred ? m_result.inferred : m_result.cache_hits);
         m_result.trials.push_back(std::move(record));
         return &m_result.trials.back();
-    }
+    };
+    if (auto hit = m_memo.find(state.hash); hit != m_memo.end()) return answer_from(hit->second, false);
+    if (m_infer)
+        for (const auto& [failing, index] : m_failing)
+            if (std::includes(failing.begin(), failing.end(), state.present.begin(), state.present.end()))
+                return answer_from(index, true);
 
     if (const JournalEntry* entry = m_options.journal ? m_options.journal->find(state.hash) : nullptr) {
         if (entry->id != record.id)
@@ -65,6 +71,7 @@ Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<I
     ++m_result.test_runs;
     if (record.outcome.built) ++m_result.builds;
     m_memo[state.hash] = int(m_result.trials.size());
+    if (record.verdict != Verdict::pass) m_failing.emplace_back(state.present, int(m_result.trials.size()));
     m_result.trials.push_back(std::move(record));
     return &m_result.trials.back();
 }
@@ -106,8 +113,8 @@ void Engine::report_progress(std::size_t group_size) {
         const double per_trial = m_trial_seconds / m_trials_here;
         eta = human_seconds(per_trial * double(std::max<std::size_t>(m_estimated_left, 1)));
     }
-    m_options.on_progress(str("trial ", m_result.trials.size(), " (", m_result.test_runs, " runs, ", m_result.cache_hits,
-                              " cached) | decided ", removed + decided, "/", m_candidates.size(), " (", removed,
+    m_options.on_progress(str("trial ", m_result.trials.size(), " (", m_result.test_runs, " runs, ",
+                              m_result.cache_hits + m_result.inferred, " known) | decided ", removed + decided, "/", m_candidates.size(), " (", removed,
                               " removed), ", left, " left | group ", group_size, " | ", human_seconds(since(m_start)),
                               " elapsed, ETA ~", eta));
 }
@@ -125,65 +132,117 @@ Result<void> Engine::run_sequential() {
         if (fell.empty()) {
             m_decided[item] = Decision{false, m_current.hash, true, 0, Verdict::fail, {}};
         } else if (!passed) {
-            m_decided[item] = Decision{true, m_current.hash, true, record->id, record->verdict, record->outcome.evidence};
+            m_decided[item] = Decision{true, m_current.hash, true, record->id,
+                                       record->verdict, record->outcome.evidence};
         }
     }
     return success();
 }
 
+std::size_t Engine::next_group_size() const {
+    // Hwang's rule, 2^floor(log2(1/share)), with the share of needed items among
+    // those decided so far; the prior (1 in 32) fades as evidence comes in.
+    std::size_t needed = 0;
+    for (const auto& [item, decision] : m_decided)
+        if (decision.removable && m_current.present.count(item)) ++needed;
+    const std::size_t decided = (m_candidates.size() - m_current.present.size()) + needed;
+    const double inverse_share = double(decided + 32) / double(needed + 1);
+    std::size_t size = 1;
+    while (double(size * 2) <= inverse_share) size *= 2;
+    return size;
+}
+
+Result<bool> Engine::test_group(std::vector<Item> group, std::deque<Item>& queue, std::vector<Item>& refused) {
+    bool passed = false;
+    const TrialRecord* record = nullptr;
+    auto try_removing = [&](const std::vector<Item>& items) -> Result<std::vector<Item>> {
+        TRY_ASSIGN(auto fell, attempt(items, passed, record));
+        ItemSet fell_set(fell.begin(), fell.end());
+        for (const auto& item : items)
+            if (!fell_set.count(item) && m_current.present.count(item)) refused.push_back(item);
+        return fell;
+    };
+
+    TRY_ASSIGN(auto suspects, try_removing(group));
+    if (suspects.empty() || passed) return passed;
+    // The group failed: one of `suspects` is needed. Halve until it is alone; a
+    // half that passes is gone, and then (for a monotone test) the other half
+    // holds the needed item; a half that fails leaves the other half untested.
+    while (suspects.size() > 1) {
+        const auto middle = suspects.begin() + std::ptrdiff_t(suspects.size() / 2);
+        std::vector<Item> first(suspects.begin(), middle), second(middle, suspects.end());
+        TRY_ASSIGN(auto fell, try_removing(first));
+        if (!fell.empty() && !passed) {
+            for (auto it = second.rbegin(); it != second.rend(); ++it) queue.push_front(*it);
+            suspects = std::move(fell);
+            continue;
+        }
+        suspects.clear();
+        for (const auto& item : second)
+            if (live(item)) suspects.push_back(item);
+    }
+    if (suspects.empty()) return false;
+    const Item item = suspects.front();
+    TRY_ASSIGN(auto fell, attempt({item}, passed, record));
+    if (fell.empty()) m_decided[item] = Decision{false, m_current.hash, true, 0, Verdict::fail, {}};
+    else if (!passed)
+        m_decided[item] = Decision{true, m_current.hash, true, record->id,
+                                   record->verdict, record->outcome.evidence};
+    return false;
+}
+
 Result<void> Engine::run_group() {
-    const auto order = m_domain.grouping_order(m_current.present);
-    std::deque<std::vector<Item>> work;
+    // Dependents before what they depend on (the reverse of menu order, where a
+    // menu's options follow it): a slice's dependents were decided earlier, so
+    // removing it takes only the slice, or something already known to be needed
+    // and the failure is inferred without a trial.
+    auto order = m_domain.grouping_order(m_current.present);
+    std::reverse(order.begin(), order.end());
+
+    std::vector<Item> refused;
+    std::deque<Item> queue;
     if (m_options.hint) {
-        ItemSet grouped;
         for (auto& group : m_options.hint->initial_groups(order)) {
             std::vector<Item> known;
             for (auto& item : group)
-                if (m_current.present.count(item) && grouped.insert(item).second) known.push_back(item);
-            if (!known.empty()) work.push_back(std::move(known));
+                if (live(item)) known.push_back(item);
+            if (!known.empty()) TRY(test_group(std::move(known), queue, refused));
         }
-        std::vector<Item> rest;
-        for (const auto& item : order)
-            if (!grouped.count(item)) rest.push_back(item);
-        if (!rest.empty()) work.push_back(std::move(rest));
-    } else {
-        work.push_back(order);
     }
+    for (const auto& item : order) queue.push_back(item);
 
-    while (!work.empty()) {
-        std::vector<Item> live;
-        for (const auto& item : work.front())
-            if (m_current.present.count(item) && !m_decided.count(item)) live.push_back(item);
-        work.pop_front();
-        m_estimated_left = work.size() * 2;
-        if (live.empty()) continue;
-
-        bool passed = false;
-        const TrialRecord* record = nullptr;
-        TRY_ASSIGN(auto fell, attempt(live, passed, record));
-        const bool alone = live.size() == 1;
-        if (fell.empty()) {
-            for (const auto& item : live) m_decided[item] = Decision{false, m_current.hash, alone, 0, Verdict::fail, {}};
-            continue;
+    // Members the domain refused to remove (selected by something still on) get
+    // another round once the rest has been pruned; after a round without
+    // progress they are left to the confirmation sweep.
+    std::size_t size = next_group_size();
+    for (int round = 0; round < 3 && !queue.empty(); ++round) {
+        const auto hash_before = m_current.hash;
+        while (!queue.empty()) {
+            std::vector<Item> group;
+            while (!queue.empty() && group.size() < size) {
+                if (live(queue.front())) group.push_back(queue.front());
+                queue.pop_front();
+            }
+            if (group.empty()) break;
+            m_estimated_left = 1 + queue.size() / size;
+            TRY_ASSIGN(bool passed, test_group(std::move(group), queue, refused));
+            (void)passed;
+            size = next_group_size();
         }
-        if (passed) continue;
-        // Members that did not fall cannot be removed here; the sweep re-checks them alone.
-        ItemSet fell_set(fell.begin(), fell.end());
-        for (const auto& item : live)
-            if (!fell_set.count(item)) m_decided[item] = Decision{false, m_current.hash, false, 0, Verdict::fail, {}};
-        if (fell.size() == 1) {
-            m_decided[fell.front()] =
-                Decision{true, m_current.hash, alone, record->id, record->verdict, record->outcome.evidence};
-            continue;
-        }
-        const auto half = fell.begin() + std::ptrdiff_t(fell.size() / 2);
-        work.push_front(std::vector<Item>(half, fell.end()));
-        work.push_front(std::vector<Item>(fell.begin(), half));
+        if (m_current.hash == hash_before) break;
+        std::sort(refused.begin(), refused.end(), [&](const Item& a, const Item& b) {
+            return std::find(order.begin(), order.end(), a) < std::find(order.begin(), order.end(), b);
+        });
+        refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
+        for (const auto& item : refused) queue.push_back(item);
+        refused.clear();
+        size = next_group_size();
     }
     return success();
 }
 
 Result<void> Engine::confirmation_sweep() {
+    m_infer = !m_options.strict_minimal;
     for (;;) {
         bool changed = false;
         const auto order = m_domain.grouping_order(m_current.present);
@@ -205,7 +264,8 @@ Result<void> Engine::confirmation_sweep() {
             } else if (passed) {
                 changed = true;
             } else {
-                m_decided[item] = Decision{true, m_current.hash, true, record->id, record->verdict, record->outcome.evidence};
+                m_decided[item] = Decision{true, m_current.hash, true, record->id,
+                                           record->verdict, record->outcome.evidence};
             }
         }
         if (!changed) return success();
@@ -218,6 +278,8 @@ Result<EngineResult> Engine::run(const State& start, const ItemSet& candidates) 
     m_start = std::chrono::steady_clock::now();
     m_result = EngineResult{};
     m_memo.clear();
+    m_failing.clear();
+    m_infer = true;
     m_decided.clear();
     m_candidates = candidates;
     m_current = start;

@@ -8,13 +8,23 @@
 //   - "sequential": ktest make_min_config. Items one at a time in the domain's
 //     sequential order; an item the domain will not remove is skipped without a
 //     trial; a pass removes everything that fell with the item.
-//   - "group" (default): adaptive group testing. Contiguous slices of the
-//     domain's grouping order (menu subtrees for Kconfig) are removed together;
-//     a failing slice is halved. Only what actually fell counts.
+//   - "group" (default): adaptive binary splitting (Hwang's generalised
+//     binary splitting with the group size learnt as it goes). Contiguous
+//     slices of the domain's grouping order, reversed so that dependents come
+//     before what they depend on, are removed together; a passing slice doubles
+//     the next slice's size; a failing one is halved until one needed item is
+//     found, the untested halves going back to the queue. Only what actually
+//     fell counts.
 // Both end with a confirmation sweep that makes the result 1-minimal: every
 // remaining candidate, removed alone from the FINAL state, either cannot be
-// removed or fails the test. An item proven needed in the final state already
-// costs nothing there; only items decided in an earlier state are re-tried.
+// removed or fails the test.
+//
+// Verdicts are inferred where the test's monotonicity decides them: a state
+// whose candidates are a subset of a state that failed also fails (removing
+// more cannot repair what removing less broke). Only failures are inferred,
+// never passes, so the final state is always one that really passed. A test
+// that is not monotone can use EngineOptions::strict_minimal: the sweep then
+// really runs every removal it judges.
 //
 // Every state is judged at most once (memo by state hash, and by the journal
 // across --resume). Nothing here is random: the same inputs give the same
@@ -27,6 +37,7 @@
 #include "pruner/journal.hpp"
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -42,6 +53,7 @@ struct TrialRecord {
     std::string config_hash;
     Verdict verdict = Verdict::fail;
     bool cached = false;   // judged by an earlier trial of the same state (same_as)
+    bool inferred = false; // failure implied by trial same_as, whose candidates are a superset
     int same_as = 0;
     bool replayed = false; // verdict taken from the journal (--resume)
     TrialOutcome outcome;  // evidence and timings (of the original trial when cached)
@@ -63,7 +75,8 @@ struct EngineResult {
     std::vector<KeptItem> kept;      // in grouping order
     std::vector<Item> removed;       // candidates absent from the final state
     int test_runs = 0;               // trials that ran the evaluator in this or an earlier (journaled) run
-    int cache_hits = 0;
+    int cache_hits = 0;        // verdicts taken from an identical earlier state
+    int inferred = 0;          // failures implied by an earlier failing superset state
     int replayed = 0;
     int builds = 0;
     int resolves = 0;          // domain remove() calls
@@ -76,6 +89,7 @@ struct EngineOptions {
     fs::path trials_dir;         // per-trial scratch directories (evaluator files)
     Journal* journal = nullptr;  // optional: record and replay trials
     SearchHint* hint = nullptr;  // optional: initial groups for "group"
+    bool strict_minimal = false; // the confirmation sweep runs every trial (no inferred failures)
     // Called after every trial with a one-line status (the CLI shows it as progress).
     std::function<void(const std::string&)> on_progress;
 };
@@ -100,6 +114,12 @@ class Engine {
     Result<const TrialRecord*> judge(const State& state, const std::vector<Item>& disabled, const std::vector<Item>& removed);
     Result<void> run_sequential();
     Result<void> run_group();
+    // Test `group` removed; on failure find one needed member by halving. Members
+    // the domain would not remove go to `refused`; halves left untested go back
+    // to the front of `queue`. Returns whether the group itself passed.
+    Result<bool> test_group(std::vector<Item> group, std::deque<Item>& queue, std::vector<Item>& refused);
+    std::size_t next_group_size() const;
+    bool live(const Item& item) const { return m_current.present.count(item) && !m_decided.count(item); }
     Result<void> confirmation_sweep();
     // Try removing `items` from the current state. Returns what fell.
     Result<std::vector<Item>> attempt(const std::vector<Item>& items, bool& passed, const TrialRecord*& record);
@@ -111,6 +131,8 @@ class Engine {
     ItemSet m_candidates;
     State m_current;
     std::map<std::string, int> m_memo; // state hash -> index into m_result.trials of the original judgement
+    std::vector<std::pair<ItemSet, int>> m_failing; // candidates of each really failing state, its trial index
+    bool m_infer = true;
     std::map<Item, Decision> m_decided;
     EngineResult m_result;
     double m_trial_seconds = 0; // measured cost of evaluator runs in this process

@@ -67,10 +67,11 @@ Json trial_json(const TrialRecord& trial) {
              {"removed", trial.removed},
              {"config_hash", trial.config_hash},
              {"verdict", verdict_name(trial.verdict)},
-             {"cached", trial.cached}};
-    if (trial.cached) out["same_as"] = trial.same_as;
+             {"cached", trial.cached || trial.inferred}};
+    if (trial.inferred) out["inferred"] = true; // a failing superset state (same_as) decides it
+    if (trial.cached || trial.inferred) out["same_as"] = trial.same_as;
     if (trial.replayed) out["replayed"] = true;
-    out["seconds"] = trial.cached ? Json::object() : seconds;
+    out["seconds"] = trial.cached || trial.inferred ? Json::object() : seconds;
     return out;
 }
 
@@ -83,7 +84,7 @@ std::string summary_markdown(const PruneRequest& request, const PruneResult& res
     md += str("- strategy: ", request.strategy, "\n");
     md += str("- candidates: ", result.candidates, "; removed ", engine.removed.size(), "; kept ", engine.kept.size(), "\n");
     md += str("- trials: ", engine.test_runs, " test runs (", engine.replayed, " replayed from the journal), ", engine.cache_hits,
-              " answered from the memo, ", engine.skipped_no_effect, " removals the resolver refused (no trial)\n");
+              " answered from the memo, ", engine.inferred, " failures implied by a failing superset state, ", engine.skipped_no_effect, " removals the resolver refused (no trial)\n");
     md += str("- builds: ", engine.builds, "; resolves: ", engine.resolves, "\n");
     md += str("- time: ", human_seconds(pruning["seconds"]["total"].get<double>()), "\n\n");
     if (!result.passed) {
@@ -187,6 +188,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
     Json header{{"tinyx_prune_journal", 1},
                 {"domain", domain.kind()},
                 {"strategy", request.strategy},
+                {"strict_minimal", request.strict_minimal},
                 {"arch", request.arch},
                 {"resolver", resolver->identity()},
                 {"start_hash", start.hash},
@@ -203,6 +205,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
     options.trials_dir = trials_dir.path();
     options.journal = &journal;
     options.hint = request.hint;
+    options.strict_minimal = request.strict_minimal;
     options.on_progress = request.on_progress;
     Engine engine(domain, *evaluator, options);
     TRY_ASSIGN(result.engine, engine.run(start, candidates));
@@ -217,7 +220,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
     Json seconds{{"resolve", startup_resolve_seconds}, {"build", 0.0}, {"boot", 0.0}, {"test", 0.0}, {"total", 0.0}};
     if (auto* caching = dynamic_cast<CachingResolver*>(resolver.get())) seconds["resolve"] = caching->seconds();
     for (const auto& trial : outcome.trials) {
-        if (trial.cached || trial.replayed) continue;
+        if (trial.cached || trial.inferred || trial.replayed) continue;
         for (const char* key : {"build", "boot", "test"})
             if (auto it = trial.outcome.seconds.find(key); it != trial.outcome.seconds.end())
                 seconds[key] = seconds[key].get<double>() + it->second;
@@ -242,6 +245,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"trials", outcome.test_runs},
                  {"builds", outcome.builds},
                  {"cache_hits", outcome.cache_hits},
+                 {"inferred", outcome.inferred},
                  {"replayed", outcome.replayed},
                  {"resolves", outcome.resolves},
                  {"skipped_no_effect", outcome.skipped_no_effect},

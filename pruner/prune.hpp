@@ -31,6 +31,9 @@ struct PruneRequest {
     fs::path start_config;
     std::optional<fs::path> candidates_file; // default: what the start enables beyond allnoconfig
     std::string strategy = "group";
+    // Really run every removal the confirmation sweep judges instead of inferring
+    // failures from failing superset states (for tests that are not monotone).
+    bool strict_minimal = false;
     // Exactly one way to judge trials: a check-config command, or an evaluator
     // (tinyx build passes the kernel build+boot evaluator).
     std::optional<std::string> check_config;

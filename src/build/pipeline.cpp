@@ -199,7 +199,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
             log::info(str("reusing the kernel options of profile '", profile->name, "' (built for ", profile->app->app,
                           ") for ", app.app));
     } else if (profile && profile->app) {
-        app = *profile->app;
+        app = profiles::rebase_host_paths(*profile->app, fs::absolute(*request.profile).parent_path());
     } else {
         return Error::bad_input("nothing to build: give --app APP or --profile FILE");
     }
@@ -347,7 +347,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     out_profile.platform = baselet.name;
     out_profile.tinyx_version = TINYX_VERSION;
     out_profile.options = kept;
-    out_profile.app = app;
+    out_profile.app = profiles::rebase_host_paths(app, fs::current_path());
     out_profile.test = test;
     out_profile.sizes = {{"kernel_bytes", kernel_bytes}, {"initramfs_bytes", image.image_bytes}};
     out_profile.pruning = profile ? profile->pruning : pruning;

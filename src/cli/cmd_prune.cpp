@@ -22,6 +22,7 @@ struct PruneOptions {
     std::string config;
     std::string candidates;
     std::string strategy = "group";
+    bool strict_minimal = false;
     std::string resolver = "auto";
     std::string check_config;
     std::string out;
@@ -46,6 +47,7 @@ Result<int> run_prune(const PruneOptions& options) {
     request.start_config = options.config;
     if (!options.candidates.empty()) request.candidates_file = options.candidates;
     request.strategy = options.strategy;
+    request.strict_minimal = options.strict_minimal;
     request.resolver_kind = options.resolver;
     request.out_dir = options.out;
     request.resume = options.resume;
@@ -92,7 +94,7 @@ Result<int> run_prune(const PruneOptions& options) {
     }
     const auto& engine = result->engine;
     progress->finish(str(result->passed ? "done" : "start config fails the test", ": ", engine.test_runs, " trials (",
-                        engine.cache_hits, " cached), ", engine.removed.size(), " of ", result->candidates,
+                        engine.cache_hits + engine.inferred, " more answered without a run), ", engine.removed.size(), " of ", result->candidates,
                         " candidates removed, ", engine.kept.size(), " kept, ", human_seconds(engine.seconds)));
     if (options.json) {
         std::cout << dump_json(result->report_json);
@@ -121,6 +123,9 @@ void setup_prune(CLI::App& app, Runner& runner) {
                     "File with options to try removing, one a line (default: what --config enables beyond allnoconfig)");
     cmd->add_option("--strategy", options->strategy, "sequential (one at a time, like ktest) or group (default: group testing)")
         ->check(CLI::IsMember({"sequential", "group"}));
+    cmd->add_flag("--strict-minimal", options->strict_minimal,
+                  "Run every removal of the final 1-minimality check instead of inferring failures from failing "
+                  "superset configs (for tests that are not monotone)");
     cmd->add_option("--resolver", options->resolver,
                     "How configs are resolved: engine (in-process, fast), make (make olddefconfig, slow), auto (engine if it loads)")
         ->check(CLI::IsMember({"auto", "engine", "make"}));

@@ -108,3 +108,15 @@ TEST_CASE("profiles: diff and config fragment") {
     CHECK(config_fragment({{"EPOLL", "y", ""}, {"AIO", "n", ""}, {"NR_CPUS", "2", ""}, {"CMDLINE", "a \"b\"", ""}}) ==
           "CONFIG_EPOLL=y\n# CONFIG_AIO is not set\nCONFIG_NR_CPUS=2\nCONFIG_CMDLINE=\"a \\\"b\\\"\"\n");
 }
+
+TEST_CASE("profile: relative host paths resolve against the profile's directory", "[profiles]") {
+    profiles::AppSpec app;
+    app.app = "nginx-light";
+    app.includes = {"../examples/www:/www", "/etc/mime.types", "conf/site.conf:/etc/site.conf"};
+    auto rebased = profiles::rebase_host_paths(app, "/srv/tinyx/profiles/apps");
+    CHECK(rebased.app == "nginx-light"); // a package name is not a path
+    CHECK(rebased.includes == std::vector<std::string>{"/srv/tinyx/profiles/examples/www:/www", "/etc/mime.types",
+                                                       "/srv/tinyx/profiles/apps/conf/site.conf:/etc/site.conf"});
+    app.app = "./bin/server";
+    CHECK(profiles::rebase_host_paths(app, "/home/u").app == "/home/u/bin/server");
+}

@@ -53,7 +53,7 @@ struct Run {
 };
 
 Run run(FakeDomain& d, const std::function<bool(const ItemSet&)>& judge, const std::string& strategy,
-        Journal* journal = nullptr, int interrupt_after = -1, Result<EngineResult>* raw = nullptr) {
+        Journal* journal = nullptr, int interrupt_after = -1, Result<EngineResult>* raw = nullptr, bool strict = false) {
     FakeEvaluator evaluator;
     evaluator.judge = judge;
     evaluator.interrupt_after = interrupt_after;
@@ -63,6 +63,7 @@ Run run(FakeDomain& d, const std::function<bool(const ItemSet&)>& judge, const s
     options.strategy = strategy;
     options.trials_dir = trials->path();
     options.journal = journal;
+    options.strict_minimal = strict;
     Engine engine(d, evaluator, options);
     auto result = engine.run(d.make_state(all_of(d)), all_of(d));
     Run out;
@@ -122,14 +123,18 @@ TEST_CASE("engine: group testing needs far fewer trials than one at a time", "[p
     auto sequential = run(d, judge, "sequential");
     auto group = run(d, judge, "group");
     require_one_minimal(d, judge, group.result.final_state);
-    CHECK(group.result.final_state.present == sequential.result.final_state.present);
+    require_one_minimal(d, judge, sequential.result.final_state);
+    // Both keep the hidden items with their parents; i1003 may stay through its
+    // parent i1000 or its selector i1017: either is 1-minimal.
+    CHECK(group.result.final_state.present.size() == sequential.result.final_state.present.size());
     INFO("sequential " << sequential.result.test_runs << " trials, group " << group.result.test_runs);
     CHECK(group.result.test_runs * 5 <= sequential.result.test_runs);
 }
 
-TEST_CASE("engine: the result is 1-minimal even when the test is not monotone", "[pruner][engine]") {
+TEST_CASE("engine: with strict_minimal the result is 1-minimal even when the test is not monotone", "[pruner][engine]") {
     // Removing i1002 alone breaks the test, but removing i1002 and i1004 together is fine:
-    // groups can remove what single trials cannot, and the sweep must still confirm every survivor.
+    // groups can remove what single trials cannot, and the sweep must still confirm every survivor
+    // by running it (a failure inferred from a superset state would be wrong here).
     auto strategy = GENERATE(std::string("sequential"), std::string("group"));
     FakeDomain d = make_tree(40);
     auto judge = [](const ItemSet& p) {
@@ -137,7 +142,31 @@ TEST_CASE("engine: the result is 1-minimal even when the test is not monotone", 
         if (!p.count("i1002") && p.count("i1004")) return false;
         return true;
     };
-    auto r = run(d, judge, strategy);
+    auto r = run(d, judge, strategy, nullptr, -1, nullptr, true);
+    require_one_minimal(d, judge, r.result.final_state);
+}
+
+TEST_CASE("engine: inferred verdicts are failures implied by a real failing superset state", "[pruner][engine]") {
+    FakeDomain d = make_tree(300);
+    const ItemSet hidden{"i1013", "i1014", "i1120", "i1121", "i1122", "i1250"};
+    auto judge = [&](const ItemSet& p) { return contains_all(p, hidden); };
+    auto r = run(d, judge, "group");
+    REQUIRE(r.result.inferred > 0);
+    std::map<int, const TrialRecord*> by_id;
+    for (const auto& t : r.result.trials) by_id[t.id] = &t;
+    for (const auto& t : r.result.trials) {
+        if (!t.inferred) continue;
+        CHECK(t.verdict == Verdict::fail);
+        REQUIRE(by_id.count(t.same_as));
+        const TrialRecord& original = *by_id[t.same_as];
+        CHECK_FALSE(original.cached);
+        CHECK_FALSE(original.inferred);
+        CHECK(original.verdict == Verdict::fail);
+    }
+    // Inference saves runs without changing the answer.
+    auto strict = run(d, judge, "group", nullptr, -1, nullptr, true);
+    CHECK(strict.result.final_state.present == r.result.final_state.present);
+    CHECK(r.evaluator_calls < strict.evaluator_calls);
     require_one_minimal(d, judge, r.result.final_state);
 }
 
