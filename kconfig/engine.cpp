@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <deque>
+#include <functional>
+#include <queue>
 #include <set>
 #include <unordered_map>
 
@@ -660,12 +662,93 @@ struct SymState {
     bool user_str_set;
 };
 
+// A symbol's computed state differs from the base: what reads it must be recomputed too.
+bool differs_from(const Symbol& s, const SymState& base) {
+    return s.cur_tri != base.cur_tri || s.flags != base.flags || s.visible != base.visible || s.cur_choice != base.cur_choice ||
+           s.dir_dep_tri != base.dir_dep_tri || s.rev_dep_tri != base.rev_dep_tri || s.implied_tri != base.implied_tri ||
+           s.cur_str != base.cur_str;
+}
+
+// The reverse dependency graph (symbol -> symbols reading it) cut into strongly connected
+// components, numbered so that every edge goes from a lower to a higher (or the same) component.
+// A choice and its values always form one component (each reads the other). Recomputing the
+// components in increasing order means every input of a symbol is final when it is computed.
+struct DependencyOrder {
+    std::vector<int> component_of;      // per symbol (constants: -1)
+    std::vector<int> component_start;   // per component, into members; one extra at the end
+    std::vector<int> members;           // grouped by component, ascending symbol index inside
+    int modules_component = -1;
+
+    DependencyOrder(const std::vector<std::vector<int>>& users, int modules_sym) {
+        const int n = int(users.size());
+        // Tarjan's algorithm, iterative (dependency chains are thousands deep).
+        std::vector<int> index(std::size_t(n), -1), low(std::size_t(n), 0);
+        std::vector<char> on_stack(std::size_t(n), 0);
+        std::vector<int> stack;
+        std::vector<std::pair<int, std::size_t>> frames; // node, next edge
+        std::vector<std::vector<int>> found;             // components, sinks first
+        int counter = 0;
+        for (int root = 3; root < n; root++) {
+            if (index[root] >= 0) continue;
+            frames.emplace_back(root, 0);
+            index[root] = low[root] = counter++;
+            stack.push_back(root);
+            on_stack[root] = 1;
+            while (!frames.empty()) {
+                auto& [node, edge] = frames.back();
+                if (edge < users[node].size()) {
+                    int next = users[node][edge++];
+                    if (index[next] < 0) {
+                        index[next] = low[next] = counter++;
+                        stack.push_back(next);
+                        on_stack[next] = 1;
+                        frames.emplace_back(next, 0);
+                    } else if (on_stack[next]) {
+                        low[node] = std::min(low[node], index[next]);
+                    }
+                    continue;
+                }
+                int done = node;
+                frames.pop_back();
+                if (!frames.empty()) low[frames.back().first] = std::min(low[frames.back().first], low[done]);
+                if (low[done] != index[done]) continue;
+                std::vector<int> component;
+                while (true) {
+                    int member = stack.back();
+                    stack.pop_back();
+                    on_stack[member] = 0;
+                    component.push_back(member);
+                    if (member == done) break;
+                }
+                std::sort(component.begin(), component.end());
+                found.push_back(std::move(component));
+            }
+        }
+        // Tarjan finishes a component after everything reachable from it: reverse for the order.
+        component_of.assign(std::size_t(n), -1);
+        component_start.reserve(found.size() + 1);
+        members.reserve(std::size_t(n));
+        for (auto it = found.rbegin(); it != found.rend(); ++it) {
+            int id = int(component_start.size());
+            component_start.push_back(int(members.size()));
+            for (int member : *it) {
+                component_of[member] = id;
+                members.push_back(member);
+            }
+        }
+        component_start.push_back(int(members.size()));
+        if (modules_sym >= 3) modules_component = component_of[modules_sym];
+    }
+    int count() const { return int(component_start.size()) - 1; }
+};
+
 struct BaseState {
     std::vector<SymState> states;
     std::vector<int> line_index; // per symbol, its line in the base config (-1: none)
     int line_count = 0;
     Tri modules_val = no;
-    std::vector<int> mark; // BFS generation marks
+    std::vector<int> mark;           // per symbol, generation marks
+    std::vector<int> component_mark; // per component: scheduled in this generation
     int generation = 0;
     std::vector<int> written;         // symbols of the base config, in order
     std::vector<std::string> value;   // per symbol, its value in the base config
@@ -876,10 +959,12 @@ std::vector<std::string> Kconfig::read_config(std::string_view text) {
         }
     });
     apply_lines(m_lines, &warnings);
+    m_state_is_fresh_read = true;
     return warnings;
 }
 
 std::string Kconfig::write_and_record() {
+    m_state_is_fresh_read = false;
     Evaluator ev{*m_model};
     ev.changed = m_changed_after_read;
     ev.modules_val = Tri(m_modules_val);
@@ -890,13 +975,18 @@ std::string Kconfig::write_and_record() {
     return text;
 }
 
+void Kconfig::reapply_lines_unless_fresh() {
+    if (!m_state_is_fresh_read) apply_lines(m_lines, nullptr);
+    m_state_is_fresh_read = false;
+}
+
 std::string Kconfig::write_config() {
-    apply_lines(m_lines, nullptr);
+    reapply_lines_unless_fresh();
     return write_and_record();
 }
 
 std::string Kconfig::write_minimal_config() {
-    apply_lines(m_lines, nullptr);
+    reapply_lines_unless_fresh();
     Evaluator ev{*m_model};
     ev.modules_val = Tri(m_modules_val);
     return ev.write_minimal();
@@ -909,6 +999,7 @@ std::string Kconfig::resolve(std::string_view text, std::vector<std::string>* wa
 }
 
 void Kconfig::ensure_base() {
+    m_state_is_fresh_read = false;
     if (m_base) return;
     if (m_last_text.empty()) write_config();
     Model& m = *m_model;
@@ -945,8 +1036,10 @@ void Kconfig::ensure_base() {
         base->value[s] = value;
         base->is_written[s] = 1;
     }
-    m_base = std::move(base);
     build_reverse_index();
+    if (!m_order) m_order = std::make_unique<DependencyOrder>(m_users, m.modules_sym);
+    base->component_mark.assign(std::size_t(m_order->count()), 0);
+    m_base = std::move(base);
 }
 
 Resolved Kconfig::resolve_with(const std::vector<std::pair<std::string, std::string>>& overrides) {
@@ -1003,27 +1096,43 @@ Resolved Kconfig::resolve_with(const std::vector<std::pair<std::string, std::str
         seeds.push_back(cs);
     }
 
-    // Invalidate what the changes can reach; everything else keeps its value.
+    // Recompute only what the changes reach: components in dependency order, starting with the
+    // seeds'; a symbol whose state comes out as in the base does not pass the change on, so its
+    // readers keep their values unless another input of theirs changed.
+    const DependencyOrder& order = *m_order;
     bool everything = std::find(seeds.begin(), seeds.end(), m.modules_sym) != seeds.end();
+    if (!everything) {
+        int gen = ++base.generation;
+        std::priority_queue<int, std::vector<int>, std::greater<int>> pending;
+        auto schedule = [&](int component) {
+            if (base.component_mark[component] == gen) return;
+            base.component_mark[component] = gen;
+            pending.push(component);
+        };
+        for (int s : seeds) schedule(order.component_of[s]);
+        while (!pending.empty() && !everything) {
+            int component = pending.top();
+            pending.pop();
+            auto first = order.members.begin() + order.component_start[component];
+            auto last = order.members.begin() + order.component_start[component + 1];
+            // Members of one component read each other: all are recomputed together.
+            for (auto it = first; it != last; ++it) m.symbols[*it].flags &= ~F_VALID;
+            for (auto it = first; it != last; ++it) ev.calc_value(*it);
+            for (auto it = first; it != last; ++it) {
+                if (!differs_from(m.symbols[*it], base.states[*it])) continue;
+                // MODULES decides every tristate's type: a changed MODULES means a full recompute.
+                if (component == order.modules_component) {
+                    everything = true;
+                    break;
+                }
+                for (int reader : m_users[*it])
+                    if (order.component_of[reader] != component) schedule(order.component_of[reader]);
+            }
+        }
+    }
     if (everything) {
         for (std::size_t i = 3; i < m.symbols.size(); i++) m.symbols[i].flags &= ~F_VALID;
-    } else {
-        int gen = ++base.generation;
-        std::vector<int> queue;
-        for (int s : seeds)
-            if (base.mark[s] != gen) {
-                base.mark[s] = gen;
-                queue.push_back(s);
-            }
-        for (std::size_t qi = 0; qi < queue.size(); qi++) {
-            int cur = queue[qi];
-            m.symbols[cur].flags &= ~F_VALID;
-            for (int u : m_users[cur])
-                if (base.mark[u] != gen) {
-                    base.mark[u] = gen;
-                    queue.push_back(u);
-                }
-        }
+        ev.modules_val = no;
     }
     touched.insert(touched.end(), seeds.begin(), seeds.end());
 
@@ -1088,6 +1197,7 @@ bool Kconfig::has_symbol(const std::string& name) const {
 bool Kconfig::is_user_assignable(const std::string& name) {
     int s = m_model->find(name);
     if (s < 3) return false;
+    m_state_is_fresh_read = false;
     Evaluator ev{*m_model};
     ev.modules_val = Tri(m_modules_val);
     ev.calc_value(s);
@@ -1230,6 +1340,7 @@ std::optional<Explanation> Kconfig::explain(const std::string& name) {
     Model& m = *m_model;
     int s = m.find(name);
     if (s < 3) return std::nullopt;
+    m_state_is_fresh_read = false;
     Evaluator ev{m};
     ev.modules_val = Tri(m_modules_val);
     ev.calc_value(s);

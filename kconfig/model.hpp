@@ -9,7 +9,7 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 namespace tinyx::kconfig::detail {
@@ -80,6 +80,19 @@ struct Symbol {
     int user_choice = -1;
 };
 
+// Name -> symbol index. Open addressing over symbol indices (the names live in the symbols), so a
+// lookup is one hash and usually one string comparison, with no node per entry.
+class SymbolTable {
+  public:
+    int find(std::string_view name, const std::vector<Symbol>& symbols) const;
+    void insert(int index, const std::vector<Symbol>& symbols); // the name must not be there yet
+    void reserve(std::size_t count, const std::vector<Symbol>& symbols);
+
+  private:
+    std::vector<int> m_slots; // -1: empty; size a power of two, at most half full
+    std::size_t m_count = 0;
+};
+
 struct MenuNode {
     int sym = -1;
     int prompt = -1; // property index
@@ -88,7 +101,6 @@ struct MenuNode {
     int parent = -1, first_child = -1, next = -1;
     int file = -1, line = 0;
     bool is_if = false;
-    std::string help;
 };
 
 struct Model {
@@ -97,9 +109,9 @@ struct Model {
     std::vector<Property> props;
     std::vector<MenuNode> menus; // 0 = root
     std::vector<std::string> files;
-    std::unordered_map<std::string, int> by_name;       // regular symbols
-    std::unordered_map<std::string, int> const_by_name; // quoted constants
-    std::unordered_map<std::string, int> choice_by_name;
+    SymbolTable by_name;       // regular symbols
+    SymbolTable const_by_name; // quoted constants
+    SymbolTable choice_by_name;
     int modules_sym = 0;
     std::string kernel_version;
 
@@ -112,8 +124,8 @@ struct Model {
     int expr_and(int x, int y) { return x < 0 ? y : y < 0 ? x : add_expr(ExprType::op_and, x, y); }
     int expr_or(int x, int y) { return x < 0 ? y : y < 0 ? x : add_expr(ExprType::op_or, x, y); }
     // sym_lookup: y/m/n map to the constants; flags = F_CONST or F_CHOICE or 0.
-    int lookup(const std::string& name, uint32_t flags);
-    int find(const std::string& name) const; // regular symbols only, -1 if none
+    int lookup(std::string_view name, uint32_t flags);
+    int find(std::string_view name) const; // regular symbols only, -1 if none
     int new_symbol(std::string name, uint32_t flags);
 };
 

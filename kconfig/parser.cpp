@@ -10,15 +10,29 @@
 #include "core/process.hpp"
 #include "core/strings.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
+#include <functional>
 #include <optional>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_map>
 
 namespace tinyx::kconfig::detail {
 
 // ---------------------------------------------------------------- model basics
 
 Model::Model() {
+    // Sized for a whole kernel tree (6.1 x86: ~17k symbols, ~110k expressions, ~32k properties,
+    // ~18k menu nodes): growing these vectors step by step moved every element many times and
+    // touched fresh pages at each step, a large part of the load time. Unused capacity costs no
+    // memory until it is touched.
+    symbols.reserve(24 * 1024);
+    exprs.reserve(160 * 1024);
+    props.reserve(48 * 1024);
+    menus.reserve(24 * 1024);
+    by_name.reserve(24 * 1024, symbols);
     for (const char* name : {"n", "m", "y"}) {
         Symbol s;
         s.name = name;
@@ -34,36 +48,99 @@ Model::Model() {
 }
 
 int Model::new_symbol(std::string name, uint32_t flags) {
-    Symbol s;
+    Symbol& s = symbols.emplace_back();
     s.name = std::move(name);
     s.flags = flags;
-    symbols.push_back(std::move(s));
     return int(symbols.size()) - 1;
 }
 
-int Model::lookup(const std::string& name, uint32_t flags) {
+int Model::lookup(std::string_view name, uint32_t flags) {
     if (name == "n") return 0;
     if (name == "m") return 1;
     if (name == "y") return 2;
     auto& table = (flags & F_CONST) ? const_by_name : (flags & F_CHOICE) ? choice_by_name : by_name;
     if (!name.empty()) {
-        auto it = table.find(name);
-        if (it != table.end()) return it->second;
+        int found = table.find(name, symbols);
+        if (found >= 0) return found;
     }
-    int index = new_symbol(name, flags);
-    if (!name.empty()) table.emplace(name, index);
+    int index = new_symbol(std::string(name), flags);
+    if (!name.empty()) table.insert(index, symbols);
     return index;
 }
 
-int Model::find(const std::string& name) const {
+int Model::find(std::string_view name) const {
     if (name == "n") return 0;
     if (name == "m") return 1;
     if (name == "y") return 2;
-    auto it = by_name.find(name);
-    return it == by_name.end() ? -1 : it->second;
+    return by_name.find(name, symbols);
 }
 
 namespace {
+std::size_t name_hash(std::string_view name) { return std::hash<std::string_view>{}(name); }
+} // namespace
+
+int SymbolTable::find(std::string_view name, const std::vector<Symbol>& symbols) const {
+    if (m_slots.empty()) return -1;
+    std::size_t mask = m_slots.size() - 1;
+    for (std::size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        int index = m_slots[i];
+        if (index < 0) return -1;
+        if (symbols[index].name == name) return index;
+    }
+}
+
+void SymbolTable::insert(int index, const std::vector<Symbol>& symbols) {
+    if (2 * (m_count + 1) > m_slots.size()) reserve(m_count + 1 > 1024 ? 2 * (m_count + 1) : 1024, symbols);
+    std::size_t mask = m_slots.size() - 1;
+    std::size_t i = name_hash(symbols[index].name) & mask;
+    while (m_slots[i] >= 0) i = (i + 1) & mask;
+    m_slots[i] = index;
+    m_count++;
+}
+
+void SymbolTable::reserve(std::size_t count, const std::vector<Symbol>& symbols) {
+    std::size_t size = 16;
+    while (size < 2 * count) size *= 2;
+    if (size <= m_slots.size()) return;
+    std::vector<int> old = std::move(m_slots);
+    m_slots.assign(size, -1);
+    m_count = 0;
+    for (int index : old)
+        if (index >= 0) insert(index, symbols);
+}
+
+namespace {
+
+// The kernel lexer's word characters, [A-Za-z0-9_-] (ASCII whatever the locale).
+constexpr bool is_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+// The whole file, read with one read() sized by fstat (a tree has ~1500 Kconfig files); a file
+// without a size (a pipe) is read until EOF.
+std::optional<std::string> read_whole_file(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    struct stat st {};
+    bool sized = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+    std::string content(sized ? std::size_t(st.st_size) : 4096, '\0');
+    std::size_t used = 0;
+    bool ok = true;
+    while (!sized || used < content.size()) {
+        if (used == content.size()) content.resize(content.size() * 2);
+        ssize_t n = ::read(fd, content.data() + used, content.size() - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ok = n == 0;
+            break;
+        }
+        used += std::size_t(n);
+    }
+    ::close(fd);
+    if (!ok) return std::nullopt;
+    content.resize(used);
+    return content;
+}
 
 struct SyntaxError {
     std::string file;
@@ -206,8 +283,6 @@ class Preprocessor {
         int expanding = 0;
     };
 
-    static bool is_token_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
-
     std::string expand_until(std::string_view in, std::size_t& pos, const std::vector<std::string>& args, bool token) {
         std::string out;
         while (pos < in.size()) {
@@ -217,7 +292,7 @@ class Preprocessor {
                 out += expand_dollar(in, pos, args);
                 continue;
             }
-            if (token && !is_token_char(c)) break;
+            if (token && !is_word_char(c)) break;
             out += c;
             pos++;
         }
@@ -343,7 +418,7 @@ class Lexer {
     void push_file(const std::string& name, int from_file, int from_line) {
         fs::path path = name;
         if (path.is_relative()) path = m_srctree / path;
-        auto content = read_file(path);
+        auto content = read_whole_file(path);
         if (!content) {
             if (from_file < 0) throw SyntaxError{name, 0, str("can't find file ", name)};
             throw SyntaxError{m_model.files[from_file], from_line, str("can't open file \"", name, "\"")};
@@ -367,10 +442,10 @@ class Lexer {
         return t;
     }
 
-    // Called by the parser after "help" EOL: collect the indented block that follows.
-    Token read_help() {
+    // Called by the parser after "help" EOL: skip the indented block that follows (nothing reads
+    // help texts, so they are not kept).
+    void skip_help() {
         Buffer& b = m_stack.back();
-        std::string text;
         int first_ts = 0;
         while (b.pos < b.data.size()) {
             std::size_t line_start = b.pos, p = b.pos;
@@ -388,18 +463,12 @@ class Lexer {
                     break;
                 }
                 if (!first_ts) first_ts = ts;
-                std::string_view content(b.data.data() + p, eol - p);
-                while (!content.empty() && (content.back() == ' ' || content.back() == '\t')) content.remove_suffix(1);
-                text.append(std::size_t(ts - first_ts), ' ');
-                text += content;
             }
-            text += '\n';
             b.pos = eol < b.data.size() ? eol + 1 : eol;
             if (eol < b.data.size()) b.line++;
         }
         m_prev_prev = m_prev;
         m_prev = Tok::help_text;
-        return Token{Tok::help_text, text, b.file, b.line};
     }
 
     int file() const { return m_stack.empty() ? -1 : m_stack.back().file; }
@@ -415,11 +484,14 @@ class Lexer {
 
     void sync_pp() {
         if (m_stack.empty()) return;
-        m_pp.current_file = m_model.files[m_stack.back().file];
+        // Called for every token: copy the name only when the file changed.
+        if (m_pp_file != m_stack.back().file) {
+            m_pp_file = m_stack.back().file;
+            m_pp.current_file = m_model.files[m_pp_file];
+        }
         m_pp.current_line = m_stack.back().line;
     }
 
-    static bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
 
     std::string_view rest_of_line(const Buffer& b) const {
         std::size_t eol = b.data.find('\n', b.pos);
@@ -483,8 +555,11 @@ class Lexer {
                 if (!has_dollar) {
                     std::string_view word(b.data.data() + b.pos, end - b.pos);
                     b.pos = end;
-                    auto kw = keywords().find(word);
-                    if (kw != keywords().end()) return make(kw->second);
+                    // Keywords are lower case; symbol names (most words) almost never start so.
+                    if (word[0] >= 'a' && word[0] <= 'z') {
+                        auto kw = keywords().find(word);
+                        if (kw != keywords().end()) return make(kw->second);
+                    }
                     return make(Tok::word, std::string(word));
                 }
                 std::string_view line = rest_of_line(b);
@@ -560,6 +635,7 @@ class Lexer {
     std::vector<Buffer> m_stack;
     Tok m_prev = Tok::eol, m_prev_prev = Tok::eol;
     bool m_assign_val = false;
+    int m_pp_file = -1; // the file m_pp.current_file names
 };
 
 // ---------------------------------------------------------------- parser
@@ -854,8 +930,7 @@ class Parser {
     void parse_help() {
         next();
         end_of_line();
-        Token text = m_lex.read_help();
-        m.menus[m_current_entry].help = text.text;
+        m_lex.skip_help();
     }
 
     void parse_depends() {

@@ -200,6 +200,118 @@ TEST_CASE("kconfig: queries for the pruner") {
     CHECK(f.kc->write_config().find("CONFIG_A=y\n") != std::string::npos);
 }
 
+namespace {
+// What resolve_with({{sym, value}}) stands for: the resolved text with sym's line moved to the end.
+std::string with_line(const std::string& resolved, const std::string& sym, const std::string& value) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < resolved.size()) {
+        std::size_t eol = resolved.find('\n', pos);
+        std::string line = resolved.substr(pos, eol - pos);
+        pos = eol + 1;
+        if (line.rfind("CONFIG_" + sym + "=", 0) == 0 || line == "# CONFIG_" + sym + " is not set") continue;
+        out += line + "\n";
+    }
+    return out + (value == "n" ? "# CONFIG_" + sym + " is not set\n" : "CONFIG_" + sym + "=" + value + "\n");
+}
+} // namespace
+
+TEST_CASE("kconfig: incremental re-resolution agrees with a full one") {
+    // Changes that stop early (SEL stays selected, STABLE stays forced), go through choices, ranges
+    // and symbol defaults, and MODULES (which changes every tristate).
+    const char* kconfig_text = R"KC(
+config MODULES
+	bool "modules"
+	default y
+	modules
+config BASE
+	bool "base"
+	default y
+config MID
+	bool "mid"
+	default y
+	select SEL
+config OTHER
+	bool "other"
+	default y
+	select SEL
+config SEL
+	bool
+config LEAF
+	tristate "leaf"
+	depends on BASE && SEL
+	default m
+config FORCED
+	bool "forced"
+	default y
+	select STABLE
+config STABLE
+	bool "stable"
+	depends on BASE
+	default y
+config AFTER_STABLE
+	tristate "after stable"
+	depends on STABLE
+	default y
+config LIMIT
+	int "limit"
+	default 16 if BASE
+	default 4
+config VALUE
+	int "value"
+	range 1 LIMIT
+	default 10
+config COPY
+	int
+	default VALUE
+choice
+	prompt "mode"
+	depends on BASE
+	default MODE_B
+config MODE_A
+	bool "a"
+config MODE_B
+	bool "b"
+config MODE_C
+	bool "c"
+	depends on MID
+endchoice
+config AFTER_MODE
+	bool "after mode"
+	default y if MODE_C
+choice
+	tristate "tristate choice"
+	default TC_B
+config TC_A
+	tristate "a"
+config TC_B
+	tristate "b"
+	depends on OTHER
+endchoice
+)KC";
+    auto f = load_fixture(kconfig_text);
+    kconfig::SourceTree tree{f.dir.path(), "1.0", "x86_64", "x86"};
+    kconfig::LoadOptions options;
+    options.use_shell_cache = false;
+    auto reference = kconfig::Kconfig::load(tree, options);
+    REQUIRE(reference);
+    for (const char* input : {"CONFIG_MODE_C=y\nCONFIG_VALUE=12\nCONFIG_TC_A=m\nCONFIG_TC_B=m\n", "CONFIG_LEAF=y\nCONFIG_TC_A=y\n",
+                              "# CONFIG_MODULES is not set\n"}) {
+        std::string base = f.kc->resolve(input);
+        std::vector<std::pair<std::string, std::string>> trials;
+        for (const auto& [name, value] : f.kc->values()) {
+            for (const char* v : {"n", "m", "y"}) trials.emplace_back(name, v);
+            trials.emplace_back(name, "3");
+            trials.emplace_back(name, "20");
+        }
+        for (const auto& [name, value] : trials) {
+            INFO("input " << input << "override " << name << "=" << value);
+            auto trial = f.kc->resolve_with({{name, value}});
+            CHECK(trial.text == (*reference)->resolve(with_line(base, name, value)));
+        }
+    }
+}
+
 TEST_CASE("kconfig: why explains selects, defaults and dependencies") {
     auto f = load_fixture(fixture_kconfig);
     f.kc->resolve(fixture_input);
