@@ -1277,9 +1277,9 @@ std::vector<std::string> Kconfig::menu_path(const std::string& name) const {
     int s = m.find(name);
     if (s < 3 || m.symbols[s].menus.empty()) return {};
     std::vector<std::string> path;
-    for (int node = m.menus[m.symbols[s].menus[0]].parent; node > 0; node = m.menus[node].parent) {
+    for (int node = m.menus[m.symbols[s].menus[0]].location; node > 0; node = m.menus[node].location) {
         const MenuNode& n = m.menus[node];
-        if (n.prompt >= 0) path.push_back(m.props[n.prompt].text);
+        if (!n.flattened && n.prompt >= 0) path.push_back(m.props[n.prompt].text);
     }
     std::reverse(path.begin(), path.end());
     return path;

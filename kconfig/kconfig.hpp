@@ -27,7 +27,10 @@
 //   values()                         the resolved values of the last write (symbol -> "y"/"m"/"n"/text)
 //   is_user_assignable(sym)          has a visible prompt and is not forced by select (sym_is_changeable)
 //   selected_by(sym), implied_by(sym) the symbols whose select/imply names sym
-//   menu_path(sym)                   the enclosing menus' prompts, outermost first
+//   menu_path(sym)                   menuconfig's "Location:" of sym's first definition, outermost first: the
+//                                    prompts of the enclosing menus and choices and of the symbols it is an
+//                                    automatic submenu of (menu_finalize: an entry right after `config FOO`
+//                                    that depends on FOO, e.g. `if FOO` blocks, nests under FOO, recursively)
 //   dependents(sym)                  every symbol whose dependencies, prompts or defaults mention sym,
 //                                    transitively (what can change when sym changes)
 //   explain(sym)                     everything `tinyx kconfig why` prints

@@ -101,6 +101,11 @@ struct MenuNode {
     int parent = -1, first_child = -1, next = -1;
     int file = -1, line = 0;
     bool is_if = false;
+    // Where menuconfig shows the node (its "Location:"): the enclosing node before 'if' blocks were
+    // flattened, or the symbol it is an automatic submenu of (menu_finalize). Only menu_path() reads
+    // it; the tree the .config writer walks (parent/first_child/next) does not nest under symbols.
+    int location = -1;
+    bool flattened = false; // a prompt-less block ('if') whose children were moved up to its parent
 };
 
 struct Model {

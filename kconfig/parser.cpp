@@ -10,6 +10,7 @@
 #include "core/process.hpp"
 #include "core/strings.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
@@ -1173,6 +1174,91 @@ class Finalizer {
         }
     }
 
+    // Automatic submenus (the "else if (sym)" branch of menu_finalize): the entries right after a
+    // symbol's entry that depend on the symbol become its children, recursively. Only recorded in
+    // MenuNode::location (for menu_path); siblings[i] is handled, returns the next unhandled index.
+    std::size_t nest_followers(const std::vector<int>& siblings, std::size_t i) {
+        int node = siblings[i++];
+        int sym = m.menus[node].sym;
+        if (sym < 0 || m.menus[node].first_child >= 0) return i;
+        while (i < siblings.size() && nests_under(siblings[i], node, sym)) {
+            m.menus[siblings[i]].location = node;
+            i = nest_followers(siblings, i);
+        }
+        return i;
+    }
+
+    bool nests_under(int node, int parent, int sym) const {
+        const MenuNode& n = m.menus[node];
+        int dep = n.prompt >= 0 ? m.props[n.prompt].visible : n.dep;
+        if (!contains_symbol(dep, sym)) return false;
+        if (depends_symbol(dep, sym, false)) return true;
+        // "Superset" rule: every AND term of the symbol's prompt condition is also one of dep's.
+        int base = m.menus[parent].prompt >= 0 ? m.props[m.menus[parent].prompt].visible : -1;
+        std::vector<int> base_terms, dep_terms;
+        and_terms(base, base_terms);
+        and_terms(dep, dep_terms);
+        // (A constant y term counts too: the kernel compares it as "y != n", which only a y term matches.)
+        for (int b : base_terms) {
+            if (std::none_of(dep_terms.begin(), dep_terms.end(), [&](int d) { return expr_eq(b, d); })) return false;
+        }
+        return true;
+    }
+
+    bool contains_symbol(int e, int sym) const {
+        if (e < 0) return false;
+        const Expr& x = m.exprs[e];
+        switch (x.type) {
+        case ExprType::op_and:
+        case ExprType::op_or: return contains_symbol(x.a, sym) || contains_symbol(x.b, sym);
+        case ExprType::op_not: return contains_symbol(x.a, sym);
+        case ExprType::symbol: return x.a == sym;
+        default: return x.a == sym || x.b == sym;
+        }
+    }
+
+    // expr_depends_symbol on the expression as expr_transform would leave it (negations pushed
+    // down): sym, sym=y, sym=m or sym!=n as a top-level AND term.
+    bool depends_symbol(int e, int sym, bool negated) const {
+        if (e < 0) return false;
+        const Expr& x = m.exprs[e];
+        switch (x.type) {
+        case ExprType::op_and: return !negated && (depends_symbol(x.a, sym, false) || depends_symbol(x.b, sym, false));
+        case ExprType::op_or: return negated && (depends_symbol(x.a, sym, true) || depends_symbol(x.b, sym, true));
+        case ExprType::op_not: return depends_symbol(x.a, sym, !negated);
+        case ExprType::symbol: return !negated && x.a == sym;
+        case ExprType::equal: return x.a == sym && (negated ? x.b == 0 : (x.b == 1 || x.b == 2));
+        case ExprType::unequal: return x.a == sym && (negated ? (x.b == 1 || x.b == 2) : x.b == 0);
+        default: return false;
+        }
+    }
+
+    void and_terms(int e, std::vector<int>& out) const {
+        if (e < 0) return;
+        if (m.exprs[e].type == ExprType::op_and) {
+            and_terms(m.exprs[e].a, out);
+            and_terms(m.exprs[e].b, out);
+        } else {
+            out.push_back(e);
+        }
+    }
+
+    // Structural equality, AND and OR commutative (expr_eq).
+    bool expr_eq(int e1, int e2) const {
+        if (e1 == e2) return true;
+        if (e1 < 0 || e2 < 0) return false;
+        const Expr& x = m.exprs[e1];
+        const Expr& y = m.exprs[e2];
+        if (x.type != y.type) return false;
+        switch (x.type) {
+        case ExprType::op_and:
+        case ExprType::op_or:
+            return (expr_eq(x.a, y.a) && expr_eq(x.b, y.b)) || (expr_eq(x.a, y.b) && expr_eq(x.b, y.a));
+        case ExprType::op_not: return expr_eq(x.a, y.a);
+        default: return x.a == y.a && x.b == y.b;
+        }
+    }
+
     std::vector<int> children(int parent) const {
         std::vector<int> out;
         for (int c = m.menus[parent].first_child; c >= 0; c = m.menus[c].next) out.push_back(c);
@@ -1221,7 +1307,10 @@ class Finalizer {
                     }
                 }
             }
-            for (int c : children(parent)) finalize(c);
+            std::vector<int> kids = children(parent);
+            for (int c : kids) m.menus[c].location = parent;
+            for (std::size_t i = 0; i < kids.size();) i = nest_followers(kids, i);
+            for (int c : kids) finalize(c);
         } else if (sym >= 0) {
             auto& s = m.symbols[sym];
             s.dir_dep = m.expr_or(s.dir_dep, m.menus[parent].dep);
@@ -1253,6 +1342,7 @@ class Finalizer {
                 m.menus[last].next = m.menus[c].next;
                 m.menus[c].next = m.menus[c].first_child;
                 m.menus[c].first_child = -1;
+                m.menus[c].flattened = true;
             }
         }
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
 using namespace tinyx;
 
@@ -310,6 +311,79 @@ endchoice
             CHECK(trial.text == (*reference)->resolve(with_line(base, name, value)));
         }
     }
+}
+
+TEST_CASE("kconfig: menu paths include automatic submenus") {
+    // Expected paths: the kernel's own menu tree (scripts/kconfig/menu.c, 6.1) for this file.
+    auto f = load_fixture(R"KC(mainmenu "Nesting"
+menu "Top"
+menuconfig NETDEV
+	bool "Network device support"
+if NETDEV
+config CORE
+	bool "Core"
+config LEAF
+	bool "Leaf"
+	depends on CORE
+config LEAF2
+	bool "Leaf 2"
+	depends on LEAF && CORE
+config SIBLING
+	bool "Sibling"
+	depends on CORE
+config OTHER
+	bool "Other"
+endif
+config AFTER
+	bool "After"
+config BASE
+	bool "Base"
+	depends on AFTER
+config SUPERSET
+	bool "Superset"
+	depends on AFTER && (BASE || OTHER)
+config NOT_SUPERSET
+	bool "Not a superset"
+	depends on BASE || OTHER
+endmenu
+)KC");
+    using Path = std::vector<std::string>;
+    CHECK(f.kc->menu_path("NETDEV") == Path{"Top"});
+    CHECK(f.kc->menu_path("CORE") == Path{"Top", "Network device support"});
+    CHECK(f.kc->menu_path("LEAF") == Path{"Top", "Network device support", "Core"});
+    CHECK(f.kc->menu_path("LEAF2") == Path{"Top", "Network device support", "Core", "Leaf"});
+    CHECK(f.kc->menu_path("SIBLING") == Path{"Top", "Network device support", "Core"});
+    CHECK(f.kc->menu_path("OTHER") == Path{"Top", "Network device support"});
+    CHECK(f.kc->menu_path("AFTER") == Path{"Top"});
+    CHECK(f.kc->menu_path("BASE") == Path{"Top", "After"});
+    CHECK(f.kc->menu_path("SUPERSET") == Path{"Top", "After", "Base"});
+    CHECK(f.kc->menu_path("NOT_SUPERSET") == Path{"Top"});
+}
+
+TEST_CASE("kconfig: menu paths in the Linux 6.1 tree", "[kernel]") {
+    fs::path root = cache_dir() / "kernel-src" / "linux-source-6.1";
+    if (const char* env = std::getenv("TINYX_KERNEL_SRC")) root = env;
+    if (!fs::exists(root / "Kconfig")) {
+        WARN("no kernel tree at " << root.string() << "; skipped");
+        return;
+    }
+    auto tree = kconfig::locate_source_tree(root, "x86_64");
+    REQUIRE(tree);
+    auto kc = kconfig::Kconfig::load(*tree);
+    if (!kc) FAIL(kc.error().message);
+    using Path = std::vector<std::string>;
+    // drivers/net/Kconfig: `menuconfig NETDEVICES` then `if NETDEVICES`; inside it `config NET_CORE`
+    // then `if NET_CORE`, which holds VIRTIO_NET (menuconfig: "-> Device Drivers -> Network device
+    // support (NETDEVICES) -> Network core driver support (NET_CORE)").
+    CHECK((*kc)->menu_path("NET_CORE") == Path{"Device Drivers", "Network device support"});
+    CHECK((*kc)->menu_path("VIRTIO_NET") == Path{"Device Drivers", "Network device support", "Network core driver support"});
+    // net/Kconfig `config INET` + `if INET`; net/ipv4/Kconfig `config IP_PNP`, then IP_PNP_DHCP and
+    // IP_PNP_BOOTP each `depends on IP_PNP` (BOOTP is not nested under DHCP: it does not depend on it).
+    Path pnp{"Networking support", "Networking options", "TCP/IP networking"};
+    CHECK((*kc)->menu_path("IP_PNP") == pnp);
+    pnp.push_back("IP: kernel level autoconfiguration");
+    CHECK((*kc)->menu_path("IP_PNP_DHCP") == pnp);
+    CHECK((*kc)->menu_path("IP_PNP_BOOTP") == pnp);
 }
 
 TEST_CASE("kconfig: why explains selects, defaults and dependencies") {
