@@ -192,12 +192,10 @@ Result<bool> Engine::test_group(std::vector<Item> group, std::deque<Item>& queue
 }
 
 Result<void> Engine::run_group() {
-    // Dependents before what they depend on (the reverse of menu order, where a
-    // menu's options follow it): a slice's dependents were decided earlier, so
-    // removing it takes only the slice, or something already known to be needed
-    // and the failure is inferred without a trial.
-    auto order = m_domain.grouping_order(m_current.present);
-    std::reverse(order.begin(), order.end());
+    // The domain's grouping order puts dependents before what they depend on, so
+    // a slice's dependents were decided earlier: removing it takes only the slice,
+    // or something already known to be needed (a failure inferred without a run).
+    const auto order = m_domain.grouping_order(m_current.present);
 
     std::vector<Item> refused;
     std::deque<Item> queue;

@@ -46,9 +46,10 @@ class ItemDomain {
     // a time (Kconfig: most-depended-upon first, parents before children).
     virtual std::vector<Item> sequential_order(const ItemSet& candidates) = 0;
 
-    // Candidates in an order where neighbours belong together (Kconfig: menu
-    // order, so that a contiguous slice is a menu subtree). Group testing splits
-    // this list into contiguous halves.
+    // Candidates in an order where neighbours belong together and dependents come
+    // before what they depend on (Kconfig: reverse menu order, so a contiguous
+    // slice is a menu subtree, children first). Group testing takes contiguous
+    // slices of it.
     virtual std::vector<Item> grouping_order(const ItemSet& candidates) = 0;
 };
 

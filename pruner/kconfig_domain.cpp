@@ -308,7 +308,7 @@ std::vector<Item> KconfigDomain::grouping_order(const ItemSet& candidates) {
     std::stable_sort(order.begin(), order.end(), [&](const Item& a, const Item& b) {
         auto pa = m_position.count(a) ? m_position.at(a) : last;
         auto pb = m_position.count(b) ? m_position.at(b) : last;
-        return pa < pb;
+        return pa > pb; // reverse menu order: a menu's options follow it in .config
     });
     return order;
 }

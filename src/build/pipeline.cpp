@@ -1,5 +1,8 @@
 #include "build/pipeline.hpp"
 
+#include "build/boot_option_pruning.hpp"
+#include "build/file_pruning.hpp"
+
 #include "core/hash.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -95,6 +98,29 @@ std::string markdown_summary(const Json& report, const std::vector<profiles::Opt
     }
     md += str("## Kernel options on top of tinyconfig (", kept.size(), ")\n\n");
     for (const auto& option : kept) md += str("- `", option.symbol, "=", option.value, "` — ", option.why, "\n");
+    if (report.contains("file_pruning") && !report["file_pruning"].is_null()) {
+        const auto& files = report["file_pruning"];
+        md += str("\n## Files pruned from the image (", files["removed"].size(), " of ", files.value("candidates", 0),
+                  " candidates; ", files.value("protected", 0), " protected)\n\n");
+        md += str("Image ", human_bytes(files.value("image_bytes_before", 0ull)), " -> ",
+                  human_bytes(files.value("image_bytes_after", 0ull)), " (", human_bytes(files.value("image_bytes_saved", 0ull)),
+                  " saved), ", files.value("trials", 0), " trials of ", human_seconds(files.value("mean_trial_seconds", 0.0)),
+                  " on average.\n\n");
+        for (const auto& path : files["removed"]) md += str("- removed `", path.get<std::string>(), "`\n");
+        for (const auto& kept_file : files["kept"])
+            md += str("- kept `", kept_file.value("path", std::string()), "` — trial ", kept_file.value("trial", 0),
+                      " failed without it\n");
+    }
+    if (report.contains("boot_option_pruning") && !report["boot_option_pruning"].is_null()) {
+        const auto& options = report["boot_option_pruning"];
+        md += str("\n## Kernel command line\n\nStart: `", options.value("start", std::string()), "`; final: `",
+                  options.value("final", std::string()), "` (", options.value("trials", 0), " trials).\n\n");
+        md += "| boot-time saver | passes | without (s) | with (s) | noise (s) | kept |\n|---|---|---|---|---|---|\n";
+        for (const auto& m : options["savers"])
+            md += str("| `", m.value("option", std::string()), "` | ", m.value("passed", false) ? "yes" : "no", " | ",
+                      m.value("baseline_seconds", 0.0), " | ", m.value("seconds", 0.0), " | ", m.value("noise_seconds", 0.0),
+                      " | ", m.value("kept", false) ? "**yes**" : "no", " |\n");
+    }
     md += str("\nTimes: ");
     std::vector<std::string> parts;
     for (const auto& [phase, seconds] : report["seconds"].items()) parts.push_back(str(phase, " ", human_seconds(seconds.get<double>())));
@@ -121,6 +147,16 @@ Result<Wanted> wanted_options(const BuildRequest& request, const std::optional<p
     }
     wanted.all = wanted.baselet.options;
     wanted.all.insert(wanted.all.end(), wanted.candidates.begin(), wanted.candidates.end());
+    // What the profile's pruning removed stays off: some of it would otherwise come
+    // back as a default (IPV6 defaults to y once INET is on), and the rebuilt kernel
+    // must be the one that was tested.
+    if (profile && profile->pruning.is_object() && profile->pruning.contains("removed")) {
+        std::set<std::string> chosen;
+        for (const auto& option : wanted.all) chosen.insert(option.symbol);
+        for (const auto& symbol : profile->pruning["removed"])
+            if (symbol.is_string() && !chosen.count(symbol.get<std::string>()))
+                wanted.all.push_back({symbol.get<std::string>(), "n", "removed by the profile's pruning"});
+    }
     return wanted;
 }
 
@@ -262,7 +298,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     Json pruning = nullptr;
     Json trials = Json::array();
     std::map<std::string, std::string> evidence; // symbol -> why pruning kept it
-    if (request.prune) {
+    if (request.prune && request.prune_kernel) {
         phase = Clock::now();
         auto prune_dir = request.out_dir / "prune";
         TRY(make_directories(prune_dir));
@@ -316,9 +352,71 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     seconds["build"] = since(phase);
     auto kernel_bytes = kernel.bytes;
 
+    boot.kernel = request.out_dir / "bzImage";
+
+    // --- files: with the final kernel, the image's files against the test ---------------
+    Json file_pruning = nullptr;
+    if (request.prune && request.prune_files) {
+        phase = Clock::now();
+        FilePruneRequest files_request;
+        files_request.rootfs = rootfs;
+        files_request.manifest = image.manifest_json;
+        files_request.boot = boot;
+        files_request.out_dir = request.out_dir / "prune-files";
+        files_request.strategy = request.strategy;
+        files_request.resume = request.resume;
+        std::optional<log::Progress> progress;
+        files_request.on_progress = [&progress](const std::string& status) {
+            if (!progress) progress.emplace("pruning files");
+            progress->update(status);
+        };
+        log::info(str("pruning the image's files with boots of the final kernel (journal: ",
+                      (files_request.out_dir / "journal.jsonl").string(), ")"));
+        TRY_ASSIGN(auto files, prune_image_files(files_request));
+        if (progress) progress->finish(str(files.removed.size(), " files removed, ", files.kept_by_trial.size(), " needed, ",
+                                           files.engine.test_runs, " trials"));
+        seconds["prune_files"] = since(phase);
+        const auto bytes_before = image.image_bytes;
+        for (const auto& glob : files.excludes) app.excludes.push_back(glob);
+        rootfs.excludes = app.excludes;
+        TRY_ASSIGN(image, packagers::build_rootfs(rootfs));
+        annotate_manifest(image.manifest_json, files);
+        TRY(write_file_atomic(image.manifest, dump_json(image.manifest_json)));
+        boot.initrd = image.image;
+        file_pruning = files.report;
+        file_pruning["image_bytes_before"] = bytes_before;
+        file_pruning["image_bytes_after"] = image.image_bytes;
+        file_pruning["image_bytes_saved"] = bytes_before > image.image_bytes ? bytes_before - image.image_bytes : 0;
+        log::info(str("image: ", image.image.filename().string(), " ", human_bytes(image.image_bytes), " (was ",
+                      human_bytes(bytes_before), ")"));
+    }
+
+    // --- boot options: the command line, then the boot-time savers ----------------------
+    Json boot_option_pruning = nullptr;
+    if (request.prune && request.prune_boot_options) {
+        phase = Clock::now();
+        BootOptionPruneRequest options_request;
+        options_request.boot = boot;
+        options_request.out_dir = request.out_dir / "prune-boot";
+        options_request.strategy = request.strategy;
+        options_request.resume = request.resume;
+        std::optional<log::Progress> progress;
+        options_request.on_progress = [&progress](const std::string& status) {
+            if (!progress) progress.emplace("pruning boot options");
+            progress->update(status);
+        };
+        log::info(str("pruning the kernel command line '", boot.append, "' and timing ", default_boot_savers().size(),
+                      " boot-time savers"));
+        TRY_ASSIGN(auto pruned_options, prune_boot_options(options_request));
+        if (progress) progress->finish(str("command line: '", pruned_options.append, "'"));
+        seconds["prune_boot_options"] = since(phase);
+        test.append = pruned_options.append;
+        boot.append = pruned_options.append;
+        boot_option_pruning = pruned_options.report;
+    }
+
     // --- verify ----------------------------------------------------------------------
     phase = Clock::now();
-    boot.kernel = request.out_dir / "bzImage";
     boot.repeat = request.verify_boots;
     boot.log_dir = request.out_dir / "logs";
     TRY(make_directories(*boot.log_dir));
@@ -371,6 +469,8 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     report["verify"] = verify;
     report["boot"] = harness::boot_report_json(verified);
     report["pruning"] = pruning;
+    report["file_pruning"] = file_pruning;
+    report["boot_option_pruning"] = boot_option_pruning;
     report["trials"] = trials;
     report["seconds"] = seconds;
     report["outputs"] = {"bzImage", image.image.filename().string(), "manifest.json", "config", "profile.json",

@@ -33,6 +33,12 @@ struct BuildRequest {
     std::optional<profiles::TestSpec> test; // overrides the profile's test
     std::string format = "initramfs";   // or raw|qcow2 (a disk image next to the initramfs)
     bool prune = false;
+    // What --prune prunes, in this order: the kernel config (kernel builds: minutes
+    // a trial), the image's files (repack + boot) and the kernel command line with
+    // the boot-time savers (boots): seconds a trial.
+    bool prune_kernel = true;
+    bool prune_files = true;
+    bool prune_boot_options = true;
     std::string strategy = "group";
     bool resume = false; // continue the pruning journal in out_dir/prune
     std::optional<fs::path> kernel_src;

@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "core/strings.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -14,6 +15,7 @@ struct BuildOptions {
     std::string app, run, compression, guest_test, host_test, append, accel = "auto", profile, kernel_src, baselet,
         pool, out;
     std::vector<std::string> includes, excludes;
+    std::vector<std::string> prune_what{"kernel", "files", "boot"};
     std::vector<int> forwards;
     bool no_busybox = false, json = false;
     int memory = 0, timeout = 0;
@@ -22,6 +24,9 @@ struct BuildOptions {
 Result<int> run_build(BuildOptions& options) {
     auto& request = options.request;
     request.out_dir = options.out;
+    request.prune_kernel = std::find(options.prune_what.begin(), options.prune_what.end(), "kernel") != options.prune_what.end();
+    request.prune_files = std::find(options.prune_what.begin(), options.prune_what.end(), "files") != options.prune_what.end();
+    request.prune_boot_options = std::find(options.prune_what.begin(), options.prune_what.end(), "boot") != options.prune_what.end();
     if (!options.profile.empty()) request.profile = fs::path(options.profile);
     if (!options.kernel_src.empty()) request.kernel_src = fs::path(options.kernel_src);
     if (!options.baselet.empty()) request.baselet = fs::path(options.baselet);
@@ -84,7 +89,12 @@ void setup_build(CLI::App& app, Runner& runner) {
     cmd->add_option("--accel", options->accel, "auto (probe KVM, else TCG), kvm or tcg")
         ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
     cmd->add_option("--profile", options->profile, "Rebuild from an app profile (no pruning)")->check(CLI::ExistingFile);
-    cmd->add_flag("--prune", options->request.prune, "Prune the kernel config against the test");
+    cmd->add_flag("--prune", options->request.prune,
+                  "Prune against the test: the kernel config, then the image's files, then the command line");
+    cmd->add_option("--prune-what", options->prune_what,
+                    "What --prune prunes (default: kernel,files,boot = the config, the image's files, the command line)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"kernel", "files", "boot"}));
     cmd->add_option("--strategy", options->request.strategy, "Pruning strategy")
         ->check(CLI::IsMember({"sequential", "group"}));
     cmd->add_flag("--resume", options->request.resume, "Continue an interrupted --prune from --out's journal");
@@ -105,6 +115,7 @@ void setup_build(CLI::App& app, Runner& runner) {
                 "  tinyx build --app nginx-light --run \"nginx -g 'daemon off;'\" --no-busybox --forward 80 \\\n"
                 "              --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out out/nginx\n"
                 "  tinyx build --profile profiles/apps/nginx.json --app angie --out out/angie   reuse nginx's options\n"
+                "  tinyx build --profile profiles/apps/nginx.json --prune --prune-what files --out out/nginx-slim\n"
                 "Outputs in --out: bzImage, initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
                 "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input.");
     cmd->callback([options, &runner] { runner = [options] { return run_build(*options); }; });

@@ -9,6 +9,7 @@
 #include "pruner/evaluator.hpp"
 #include "pruner/item_domain.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -56,11 +57,17 @@ struct FakeDomain final : ItemDomain {
         return make_state(present);
     }
 
-    std::vector<Item> sequential_order(const ItemSet& candidates) override { return grouping_order(candidates); }
-    std::vector<Item> grouping_order(const ItemSet& candidates) override {
+    // Parents first, as ktest orders them.
+    std::vector<Item> sequential_order(const ItemSet& candidates) override {
         std::vector<Item> out;
         for (const auto& item : order)
             if (candidates.count(item)) out.push_back(item);
+        return out;
+    }
+    // Children first, as KconfigDomain's reverse menu order.
+    std::vector<Item> grouping_order(const ItemSet& candidates) override {
+        auto out = sequential_order(candidates);
+        std::reverse(out.begin(), out.end());
         return out;
     }
 };

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The cheap pruning passes end to end (no kernel trials): the BusyBox httpd
+# example, rebuilt from its shipped profile with `--prune --prune-what files,boot`
+# and a noisy start command line.
+# Files: it loses what its host test does not need (NSS data, passwd/group, ...),
+# keeps the page the test fetches (with the trial that proved it), never touches
+# protected files. Boot options: the start command line's parameters go, every
+# boot-time saver is timed and kept only with a gain above the noise. The image
+# passes its 3 verifying boots, and a rebuild from the new profile needs no trials
+# and yields the same slim image and command line.
+source "$(dirname "$0")/../common.sh"
+command -v python3 >/dev/null || skip "python3 is needed to read report.json"
+
+host_test='curl -fsS http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx'
+expect_status 0 "$TINYX" build --profile "$TINYX_SOURCE_DIR/profiles/apps/busybox-httpd.json" --prune --prune-what files,boot \
+    --forward 80 --host-test "$host_test" --append "loglevel=7 ignore_loglevel" --accel tcg --out "$WORK/slim"
+python3 - "$WORK/slim" <<'PY' || fail "file pruning report"
+import json, sys
+out = sys.argv[1]
+report = json.load(open(f"{out}/report.json"))
+assert report["verdict"] == "pass" and report["verify"]["passed"] == 3, report["verify"]
+assert report["pruning"] is None, "--prune-what files must not prune the kernel"
+files = report["file_pruning"]
+kept = {k["path"]: k for k in files["kept"]}
+assert "/www/index.html" in kept, ("the page the test fetches must stay", files["kept"])
+trials = {t["id"] for t in report.get("trials", [])}
+assert kept["/www/index.html"]["trial"] >= 1
+assert files["removed"], "nothing was removed"
+assert "/etc/passwd" in files["removed"], files["removed"]  # httpd runs as root; nothing looks users up
+for path in files["removed"]:
+    assert not path.startswith("/etc/tinyx/") and path != "/init", path
+assert files["trials"] >= 2 and files["mean_trial_seconds"] > 0, files
+assert files["image_bytes_after"] < files["image_bytes_before"], files
+assert report["image"]["initramfs_bytes"] == files["image_bytes_after"]
+manifest = json.load(open(f"{out}/manifest.json"))
+paths = {f["path"]: f for f in manifest["files"]}
+assert all(p not in paths for p in files["removed"]), "a removed file is still in the image"
+assert "trial" in paths["/www/index.html"]["pruning"], paths["/www/index.html"]
+assert paths["/init"]["pruning"].startswith("protected"), paths["/init"]
+profile = json.load(open(f"{out}/profile.json"))
+assert len(profile["app"]["excludes"]) >= len(files["removed"]), profile["app"]["excludes"]
+boot = report["boot_option_pruning"]
+assert sorted(boot["removed"]) == ["ignore_loglevel", "loglevel=7"], boot
+assert len(boot["savers"]) == 6 and all(m["passed"] for m in boot["savers"]), boot["savers"]
+for m in boot["savers"]:
+    assert m["baseline_seconds"] > 0 and m["seconds"] > 0
+    assert m["kept"] == (m["baseline_seconds"] - m["seconds"] > m["noise_seconds"]), m
+assert boot["final"].split() == [m["option"] for m in boot["savers"] if m["kept"]], boot
+assert profile["test"].get("append", "") == boot["final"], profile["test"]
+print(f"removed {len(files['removed'])} files in {files['trials']} trials of {files['mean_trial_seconds']:.1f} s; "
+      f"{files['image_bytes_before']} -> {files['image_bytes_after']} bytes")
+PY
+expect_grep "Files pruned from the image" "$WORK/slim/summary.md"
+expect_grep "boot-time saver" "$WORK/slim/summary.md"
+
+# The new profile rebuilds the slim image without trials.
+expect_status 0 "$TINYX" build --profile "$WORK/slim/profile.json" --accel tcg --out "$WORK/again"
+expect_grep '"file_pruning": null' "$WORK/again/report.json"
+expect_grep '"boot_option_pruning": null' "$WORK/again/report.json"
+python3 - "$WORK" <<'PY' || fail "the rebuilt image boots with another command line"
+import json, sys
+a, b = (json.load(open(f"{sys.argv[1]}/{d}/profile.json"))["test"].get("append", "") for d in ("slim", "again"))
+sys.exit(a != b)
+PY
+cmp -s "$WORK/slim/initramfs.cpio.xz" "$WORK/again/initramfs.cpio.xz" || fail "the rebuilt image differs from the pruned one"
+echo ok
