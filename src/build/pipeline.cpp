@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -126,6 +127,15 @@ std::string markdown_summary(const Json& report, const std::vector<profiles::Opt
     for (const auto& [phase, seconds] : report["seconds"].items()) parts.push_back(str(phase, " ", human_seconds(seconds.get<double>())));
     md += join(parts, ", ") + "\n";
     return md;
+}
+
+// A pass's progress callback: the line appears at its first status, so the
+// pass's input errors, reported before that, come first on stderr.
+std::function<void(const std::string&)> progress_line(std::optional<log::Progress>& progress, std::string title) {
+    return [&progress, title = std::move(title)](const std::string& status) {
+        if (!progress) progress.emplace(title);
+        progress->update(status);
+    };
 }
 
 // The start config's options: the baselet, then the profile's options or the candidate pool.
@@ -321,10 +331,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         prune.out_dir = prune_dir;
         prune.resume = request.resume;
         std::optional<log::Progress> progress;
-        prune.on_progress = [&progress](const std::string& status) {
-            if (!progress) progress.emplace("pruning");
-            progress->update(status);
-        };
+        prune.on_progress = progress_line(progress, "pruning");
         log::info(str("pruning ", std::count(candidate_lines.begin(), candidate_lines.end(), '\n'),
                       " candidate options with kernel builds and boots (journal: ", (prune_dir / "journal.jsonl").string(),
                       "; continue an interrupted run with --resume)"));
@@ -366,10 +373,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         files_request.strategy = request.strategy;
         files_request.resume = request.resume;
         std::optional<log::Progress> progress;
-        files_request.on_progress = [&progress](const std::string& status) {
-            if (!progress) progress.emplace("pruning files");
-            progress->update(status);
-        };
+        files_request.on_progress = progress_line(progress, "pruning files");
         log::info(str("pruning the image's files with boots of the final kernel (journal: ",
                       (files_request.out_dir / "journal.jsonl").string(), ")"));
         TRY_ASSIGN(auto files, prune_image_files(files_request));
@@ -401,10 +405,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         options_request.strategy = request.strategy;
         options_request.resume = request.resume;
         std::optional<log::Progress> progress;
-        options_request.on_progress = [&progress](const std::string& status) {
-            if (!progress) progress.emplace("pruning boot options");
-            progress->update(status);
-        };
+        options_request.on_progress = progress_line(progress, "pruning boot options");
         log::info(str("pruning the kernel command line '", boot.append, "' and timing ", default_boot_savers().size(),
                       " boot-time savers"));
         TRY_ASSIGN(auto pruned_options, prune_boot_options(options_request));
