@@ -217,14 +217,14 @@ Result<void> Engine::run_group() {
         const auto hash_before = m_current.hash;
         while (!queue.empty()) {
             std::vector<Item> group;
+            ItemSet in_group; // hinted items can be queued twice
             while (!queue.empty() && group.size() < size) {
-                if (live(queue.front())) group.push_back(queue.front());
+                if (live(queue.front()) && in_group.insert(queue.front()).second) group.push_back(queue.front());
                 queue.pop_front();
             }
             if (group.empty()) break;
             m_estimated_left = 1 + queue.size() / size;
-            TRY_ASSIGN(bool passed, test_group(std::move(group), queue, refused));
-            (void)passed;
+            TRY(test_group(std::move(group), queue, refused));
             size = next_group_size();
         }
         if (m_current.hash == hash_before) break;

@@ -254,3 +254,36 @@ TEST_CASE("engine: a search hint changes the order, not the result", "[pruner][e
     REQUIRE(hinted);
     CHECK(hinted->final_state.present == plain.result.final_state.present);
 }
+
+TEST_CASE("engine: a search hint's groups are tried first and a wrong hint costs runs, not correctness", "[pruner][engine]") {
+    struct FixedHint final : SearchHint {
+        std::vector<std::vector<Item>> groups;
+        std::vector<std::vector<Item>> initial_groups(const std::vector<Item>&) override { return groups; }
+    };
+    FakeDomain d = make_tree(200);
+    const ItemSet hidden{"i1042", "i1043", "i1150"};
+    auto judge = [&](const ItemSet& p) { return contains_all(p, hidden); };
+    FakeEvaluator evaluator;
+    evaluator.judge = judge;
+    FixedHint hint;
+    // A good group (nothing needed in 1060..1099), then a wrong one (it holds i1150), with a repeat of an item.
+    std::vector<Item> good, wrong;
+    for (int i = 60; i < 100; ++i) good.push_back(str("i", 1000 + i));
+    for (int i = 140; i < 160; ++i) wrong.push_back(str("i", 1000 + i));
+    wrong.push_back("i1060");
+    hint.groups = {good, wrong};
+    auto trials = TempDir::create("tinyx-engine-hint-");
+    REQUIRE(trials);
+    EngineOptions options;
+    options.trials_dir = trials->path();
+    options.hint = &hint;
+    Engine engine(d, evaluator, options);
+    auto result = engine.run(d.make_state(all_of(d)), all_of(d));
+    REQUIRE(result);
+    REQUIRE(result->trials.size() >= 2);
+    // Trial 1 is the start; trial 2 removes exactly the good hinted group, and passes.
+    CHECK(ItemSet(result->trials[1].disabled.begin(), result->trials[1].disabled.end()) == ItemSet(good.begin(), good.end()));
+    CHECK(result->trials[1].verdict == Verdict::pass);
+    require_one_minimal(d, judge, result->final_state);
+    CHECK(result->final_state.present == ItemSet{"i1040", "i1042", "i1043", "i1150"}); // i1150 heads its own menu
+}
