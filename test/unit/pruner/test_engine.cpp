@@ -53,7 +53,8 @@ struct Run {
 };
 
 Run run(FakeDomain& d, const std::function<bool(const ItemSet&)>& judge, const std::string& strategy,
-        Journal* journal = nullptr, int interrupt_after = -1, Result<EngineResult>* raw = nullptr, bool strict = false) {
+        Journal* journal = nullptr, int interrupt_after = -1, Result<EngineResult>* raw = nullptr, bool strict = false,
+        SearchHint* hint = nullptr) {
     FakeEvaluator evaluator;
     evaluator.judge = judge;
     evaluator.interrupt_after = interrupt_after;
@@ -64,6 +65,7 @@ Run run(FakeDomain& d, const std::function<bool(const ItemSet&)>& judge, const s
     options.trials_dir = trials->path();
     options.journal = journal;
     options.strict_minimal = strict;
+    options.hint = hint;
     Engine engine(d, evaluator, options);
     auto result = engine.run(d.make_state(all_of(d)), all_of(d));
     Run out;
@@ -241,18 +243,9 @@ TEST_CASE("engine: a search hint changes the order, not the result", "[pruner][e
     const ItemSet hidden{"i1033", "i1070"};
     auto judge = [&](const ItemSet& p) { return contains_all(p, hidden); };
     auto plain = run(d, judge, "group");
-    FakeEvaluator evaluator;
-    evaluator.judge = judge;
     FirstHalfHint hint;
-    auto trials = TempDir::create("tinyx-engine-test-");
-    REQUIRE(trials);
-    EngineOptions options;
-    options.trials_dir = trials->path();
-    options.hint = &hint;
-    Engine engine(d, evaluator, options);
-    auto hinted = engine.run(d.make_state(all_of(d)), all_of(d));
-    REQUIRE(hinted);
-    CHECK(hinted->final_state.present == plain.result.final_state.present);
+    auto hinted = run(d, judge, "group", nullptr, -1, nullptr, false, &hint).result;
+    CHECK(hinted.final_state.present == plain.result.final_state.present);
 }
 
 TEST_CASE("engine: a search hint's groups are tried first and a wrong hint costs runs, not correctness", "[pruner][engine]") {
@@ -263,8 +256,6 @@ TEST_CASE("engine: a search hint's groups are tried first and a wrong hint costs
     FakeDomain d = make_tree(200);
     const ItemSet hidden{"i1042", "i1043", "i1150"};
     auto judge = [&](const ItemSet& p) { return contains_all(p, hidden); };
-    FakeEvaluator evaluator;
-    evaluator.judge = judge;
     FixedHint hint;
     // A good group (nothing needed in 1060..1099), then a wrong one (it holds i1150), with a repeat of an item.
     std::vector<Item> good, wrong;
@@ -272,14 +263,8 @@ TEST_CASE("engine: a search hint's groups are tried first and a wrong hint costs
     for (int i = 140; i < 160; ++i) wrong.push_back(str("i", 1000 + i));
     wrong.push_back("i1060");
     hint.groups = {good, wrong};
-    auto trials = TempDir::create("tinyx-engine-hint-");
-    REQUIRE(trials);
-    EngineOptions options;
-    options.trials_dir = trials->path();
-    options.hint = &hint;
-    Engine engine(d, evaluator, options);
-    auto result = engine.run(d.make_state(all_of(d)), all_of(d));
-    REQUIRE(result);
+    auto run_result = run(d, judge, "group", nullptr, -1, nullptr, false, &hint).result;
+    const auto* result = &run_result;
     REQUIRE(result->trials.size() >= 2);
     // Trial 1 is the start; trial 2 removes exactly the good hinted group, and passes.
     CHECK(ItemSet(result->trials[1].disabled.begin(), result->trials[1].disabled.end()) == ItemSet(good.begin(), good.end()));
