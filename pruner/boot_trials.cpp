@@ -2,6 +2,8 @@
 
 #include "core/strings.hpp"
 
+#include <algorithm>
+
 namespace tinyx::pruner {
 
 Verdict trial_verdict(harness::Verdict verdict) {
@@ -14,6 +16,38 @@ Verdict trial_verdict(harness::Verdict verdict) {
     return Verdict::fail;
 }
 
+double app_started_seconds(const harness::BootRun& run) {
+    return run.seconds.app_started >= 0 ? run.seconds.app_started : run.seconds.total;
+}
+
+TrialOutcome boot_outcome(const harness::BootReport& report) {
+    TrialOutcome outcome;
+    outcome.verdict = trial_verdict(report.verdict);
+    if (!report.boots.empty()) {
+        const auto& run = report.boots.back();
+        outcome.evidence = outcome.verdict == Verdict::pass ? run.console_tail : harness::failure_details(run);
+        outcome.seconds["boot"] = app_started_seconds(run);
+        if (run.seconds.app_started >= 0 && run.seconds.total >= run.seconds.app_started)
+            outcome.seconds["test"] = run.seconds.total - run.seconds.app_started;
+    }
+    return outcome;
+}
+
+Result<TrialOutcome> confirmed_boot(harness::BootRequest boot, int confirm_runs) {
+    boot.repeat = 1;
+    boot.find_min_memory = false;
+    TrialOutcome total;
+    for (int run = 0; run < std::max(1, confirm_runs); ++run) {
+        TRY_ASSIGN(auto report, harness::boot(boot));
+        auto outcome = boot_outcome(report);
+        for (const auto& [phase, seconds] : outcome.seconds) total.seconds[phase] += seconds;
+        total.verdict = outcome.verdict;
+        total.evidence = std::move(outcome.evidence);
+        if (total.verdict != Verdict::pass) break;
+    }
+    return total;
+}
+
 KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base) {
     base.repeat = 1; // KernelTrialEvaluator confirms passes itself
     base.find_min_memory = false;
@@ -21,16 +55,7 @@ KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base) {
         auto request = base;
         request.kernel = kernel.bzimage;
         TRY_ASSIGN(auto report, harness::boot(request));
-        TrialOutcome outcome;
-        outcome.verdict = trial_verdict(report.verdict);
-        if (!report.boots.empty()) {
-            const auto& run = report.boots.back();
-            outcome.evidence = outcome.verdict == Verdict::pass ? run.console_tail : harness::failure_details(run);
-            outcome.seconds["boot"] = run.seconds.app_started >= 0 ? run.seconds.app_started : run.seconds.total;
-            if (run.seconds.app_started >= 0 && run.seconds.total >= run.seconds.app_started)
-                outcome.seconds["test"] = run.seconds.total - run.seconds.app_started;
-        }
-        return outcome;
+        return boot_outcome(report);
     };
 }
 

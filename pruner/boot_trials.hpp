@@ -17,6 +17,17 @@ KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base);
 // The pruner's verdict for a harness verdict.
 Verdict trial_verdict(harness::Verdict verdict);
 
+// Seconds from QEMU start to the app running (the whole run when it never started).
+double app_started_seconds(const harness::BootRun& run);
+
+// A one-boot harness report as a trial outcome: verdict, evidence (console tail on a
+// pass, failure details otherwise), "boot" and "test" seconds of its last run.
+TrialOutcome boot_outcome(const harness::BootReport& report);
+
+// Boots `boot` once per run until a run fails or `confirm_runs` runs passed: a
+// pass that removes items must hold that many boots. Seconds add up over the runs.
+Result<TrialOutcome> confirmed_boot(harness::BootRequest boot, int confirm_runs);
+
 } // namespace tinyx::pruner
 
 namespace tinyx::pruner {

@@ -23,25 +23,14 @@ Result<harness::BootReport> boot_quietly(harness::BootRequest boot, const std::s
     return harness::boot(boot);
 }
 
-double app_seconds(const harness::BootRun& run) { return run.seconds.app_started >= 0 ? run.seconds.app_started : run.seconds.total; }
-
 class CommandLineEvaluator final : public pruner::TrialEvaluator {
   public:
     explicit CommandLineEvaluator(const BootOptionPruneRequest& request) : m_request(request) {}
     Result<pruner::TrialOutcome> evaluate(const pruner::TrialInput& trial) override {
-        const auto append = join(pruner::SetDomain::items_of(trial.text), " ");
-        pruner::TrialOutcome outcome;
-        for (int run = 0; run < std::max(1, m_request.confirm_runs); ++run) {
-            TRY_ASSIGN(auto report, boot_quietly(m_request.boot, append));
-            outcome.verdict = pruner::trial_verdict(report.verdict);
-            if (!report.boots.empty()) {
-                const auto& last = report.boots.back();
-                outcome.evidence = outcome.verdict == pruner::Verdict::pass ? last.console_tail : harness::failure_details(last);
-                outcome.seconds["boot"] += app_seconds(last);
-            }
-            if (outcome.verdict != pruner::Verdict::pass) break;
-        }
-        return outcome;
+        auto boot = m_request.boot;
+        boot.append = join(pruner::SetDomain::items_of(trial.text), " ");
+        QuietScope quiet;
+        return pruner::confirmed_boot(boot, m_request.confirm_runs);
     }
 
   private:
@@ -63,7 +52,7 @@ Result<Timing> time_boots(const BootOptionPruneRequest& request, const std::stri
             timing.passed = false;
             return timing;
         }
-        samples.push_back(app_seconds(report.boots.back()));
+        samples.push_back(pruner::app_started_seconds(report.boots.back()));
     }
     timing.runs = int(samples.size());
     for (double s : samples) timing.mean += s / samples.size();

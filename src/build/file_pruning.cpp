@@ -34,35 +34,14 @@ class FileTrialEvaluator final : public pruner::TrialEvaluator {
         rootfs.compression = "none"; // the kernel always takes a plain cpio; compressing would cost more than booting
         rootfs.out_dir = trial.work_dir / "image";
 
-        pruner::TrialOutcome outcome;
+        QuietScope quiet;
         const auto started = std::chrono::steady_clock::now();
-        Result<packagers::RootfsResult> image = Error::internal("not built");
-        {
-            QuietScope quiet;
-            image = packagers::build_rootfs(rootfs);
-        }
-        TRY(image);
-        outcome.seconds["pack"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
+        TRY_ASSIGN(auto image, packagers::build_rootfs(rootfs));
+        const double pack_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         auto boot = m_request.boot;
-        boot.initrd = image->image;
-        boot.repeat = 1;
-        boot.find_min_memory = false;
-        for (int run = 0; run < std::max(1, m_request.confirm_runs); ++run) {
-            Result<harness::BootReport> report = Error::internal("not booted");
-            {
-                QuietScope quiet;
-                report = harness::boot(boot);
-            }
-            TRY(report);
-            outcome.verdict = pruner::trial_verdict(report->verdict);
-            if (!report->boots.empty()) {
-                const auto& last = report->boots.back();
-                outcome.evidence = outcome.verdict == pruner::Verdict::pass ? last.console_tail : harness::failure_details(last);
-                outcome.seconds["boot"] += last.seconds.app_started >= 0 ? last.seconds.app_started : last.seconds.total;
-            }
-            if (outcome.verdict != pruner::Verdict::pass) break;
-        }
+        boot.initrd = image.image;
+        TRY_ASSIGN(auto outcome, pruner::confirmed_boot(boot, m_request.confirm_runs));
+        outcome.seconds["pack"] = pack_seconds;
         return outcome;
     }
 
@@ -82,7 +61,7 @@ std::string literal_glob(const std::string& path) {
     return glob;
 }
 
-std::vector<std::string> protected_paths(const Json& manifest) {
+std::set<std::string> protected_paths(const Json& manifest) {
     std::set<std::string> guarded{"/init"};
     std::map<std::string, std::string> reason_of;
     const Json files = manifest.contains("files") ? manifest["files"] : Json::array();
@@ -108,12 +87,13 @@ std::vector<std::string> protected_paths(const Json& manifest) {
             if (guarded.count(reason.substr(prefix.size()))) grew = guarded.insert(path).second || grew;
         }
     }
-    return {guarded.begin(), guarded.end()};
+    return guarded;
 }
 
 Result<FilePruneResult> prune_image_files(const FilePruneRequest& request) {
-    const auto guarded_list = protected_paths(request.manifest);
-    const std::set<std::string> guarded(guarded_list.begin(), guarded_list.end());
+    FilePruneResult result;
+    result.protected_paths = protected_paths(request.manifest);
+    const auto& guarded = result.protected_paths;
     std::vector<std::string> candidates;
     std::map<std::string, std::uint64_t> size_of;
     for (const auto& entry : request.manifest.value("files", Json::array())) {
@@ -124,8 +104,6 @@ Result<FilePruneResult> prune_image_files(const FilePruneRequest& request) {
         size_of[path] = entry.value("size", std::uint64_t(0));
     }
 
-    FilePruneResult result;
-    result.protected_files = guarded.size();
     pruner::SetDomain domain("files", candidates);
     FileTrialEvaluator evaluator(request, candidates);
     SetPruning how;
@@ -170,13 +148,11 @@ Result<FilePruneResult> prune_image_files(const FilePruneRequest& request) {
 
 void annotate_manifest(Json& manifest, const FilePruneResult& files) {
     if (!manifest.contains("files")) return;
-    const auto guarded_list = protected_paths(manifest);
-    const std::set<std::string> guarded(guarded_list.begin(), guarded_list.end());
     for (auto& entry : manifest["files"]) {
         const auto path = text_of(entry, "path");
         if (auto it = files.kept_by_trial.find(path); it != files.kept_by_trial.end())
             entry["pruning"] = str("needed: trial ", it->second, " of the file pruning failed without it");
-        else if (guarded.count(path))
+        else if (files.protected_paths.count(path))
             entry["pruning"] = "protected (the app's program, its ELF closure or tinyx's init)";
     }
 }

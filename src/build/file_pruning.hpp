@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,21 +40,21 @@ struct FilePruneResult {
     std::vector<std::string> removed;  // guest paths
     std::vector<std::string> excludes; // the same, as --exclude globs
     std::map<std::string, int> kept_by_trial; // kept candidate -> the trial that showed it is needed
-    std::size_t protected_files = 0;
+    std::set<std::string> protected_paths; // never candidates (see protected_paths())
     pruner::EngineResult engine;
     Json report; // report.json's "file_pruning"
 };
 
 // Guest paths that are never candidates: /init and tinyx's config, the run
 // program, the ELF closure and the symlink chains leading into it.
-std::vector<std::string> protected_paths(const Json& manifest);
+std::set<std::string> protected_paths(const Json& manifest);
 
 // A literal path as an fnmatch() glob (the form --exclude takes).
 std::string literal_glob(const std::string& path);
 
 Result<FilePruneResult> prune_image_files(const FilePruneRequest& request);
 
-// Adds to a manifest's file entries why each candidate stayed ("pruning": ...).
+// Adds to a manifest's file entries why each kept candidate or protected file stayed ("pruning": ...).
 void annotate_manifest(Json& manifest, const FilePruneResult& files);
 
 } // namespace tinyx::build

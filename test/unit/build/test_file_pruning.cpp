@@ -10,14 +10,6 @@
 using namespace tinyx;
 using namespace tinyx::build;
 
-namespace {
-
-bool contains(const std::vector<std::string>& list, const std::string& item) {
-    return std::find(list.begin(), list.end(), item) != list.end();
-}
-
-} // namespace
-
 TEST_CASE("file pruning: literal paths become globs that match only themselves", "[build][files]") {
     for (std::string path : {"/etc/nginx/koi-utf", "/srv/a[1]*?.txt", "/x\\y"}) {
         auto glob = literal_glob(path);
@@ -43,7 +35,7 @@ TEST_CASE("file pruning: a real nginx image protects its program, ELF closure an
                              "/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/x86_64-linux-gnu/libz.so.1",
                              "/usr/lib64/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"}) {
         INFO(path);
-        CHECK(contains(guarded, path));
+        CHECK(guarded.count(path));
     }
     // The symlink's target follows the symlink into protection.
     bool libz_target = std::any_of(guarded.begin(), guarded.end(),
@@ -53,6 +45,6 @@ TEST_CASE("file pruning: a real nginx image protects its program, ELF closure an
     for (const char* path : {"/etc/nginx/koi-utf", "/etc/nginx/nginx.conf", "/etc/services", "/etc/passwd",
                              "/usr/lib/x86_64-linux-gnu/libnss_files.so.2"}) {
         INFO(path);
-        CHECK_FALSE(contains(guarded, path));
+        CHECK_FALSE(guarded.count(path));
     }
 }
