@@ -7,7 +7,10 @@
 # wall time, mean trial cost; and as the baseline, measured in the same run, a
 # from-scratch build of the start config (fresh build dir, ccache off).
 #
-#   bench/prune-real.sh [STRATEGIES...]     (default: sequential group)
+# With `trace` (issue 8) it also prints trace's kernel builds as a ratio of group's and
+# how many of the coverage trace's predictions the tests confirmed.
+#
+#   bench/prune-real.sh [STRATEGIES...]     (default: sequential group trace)
 # Env: TINYX (binary), OUT (work dir, kept: rerun with RESUME=1 to continue an
 # interrupted strategy), ACCEL (default auto), SKIP_SCRATCH=1 (reuse the last
 # from-scratch measurement in $OUT/scratch.seconds).
@@ -16,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TINYX=${TINYX:-$ROOT/build/tinyx}
 OUT=${OUT:-/tmp/tinyx-bench-prune-real}
 ACCEL=${ACCEL:-auto}
-if [ $# -gt 0 ]; then STRATEGIES=("$@"); else STRATEGIES=(sequential group); fi
+if [ $# -gt 0 ]; then STRATEGIES=("$@"); else STRATEGIES=(sequential group trace); fi
 mkdir -p "$OUT"
 
 app=(--app busybox-static --run "busybox httpd -f -p 80 -h /www"
@@ -58,4 +61,17 @@ for s in strategies:
     v = report["verify"]
     print(f"{s:<11} {p['trials']:>5} {p['builds']:>6} {known:>6} {len(p['required']):>5} {len(p['removed']):>7} "
           f"{wall:>6}s {mean:>6.0f}s {mean / scratch:>13.2f} {v['passed']}/{v['boots']:<4}")
+reports = {s: json.load(open(f"{out}/{s}/report.json")) for s in strategies}
+if "trace" in reports:
+    c = reports["trace"]["pruning"]["coverage"]
+    o, pr = c["options"], c["predictions"]
+    print(f"trace coverage: {c['functions']['executed']}/{c['functions']['total']} functions, "
+          f"{c['objects']['executed']}/{c['objects']['total']} objects executed; candidates {o['ran']} ran, "
+          f"{o['not_ran']} never ran, {o['no_code']} without code; predictions confirmed {pr['confirmed']}/{pr['made']}")
+    if "group" in reports:
+        g, t = reports["group"], reports["trace"]
+        size = lambda r: r["kernel"]["bytes"]
+        print(f"trace/group kernel builds: {t['pruning']['builds']}/{g['pruning']['builds']} = "
+              f"{t['pruning']['builds'] / max(g['pruning']['builds'], 1):.2f} (target <= 0.5); "
+              f"kernel bytes trace {size(t)} vs group {size(g)}")
 PY

@@ -257,6 +257,7 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
     launch.console_log = m_console_log;
     launch.forwards = forwards;
     launch.kernel_command_line = kernel_command_line(guest_params(m_request, m_nonce));
+    launch.extra_args = m_request.qemu_extra_args;
     ProcessSpec spec;
     spec.argv = qemu_argv(launch);
     spec.out = Output::capture();

@@ -57,6 +57,7 @@ struct BootRequest {
     int min_memory_precision_mb = 4;
     std::optional<std::filesystem::path> log_dir; // keep console logs here (else removed at the end)
     std::filesystem::path qemu = "qemu-system-x86_64";
+    std::vector<std::string> qemu_extra_args; // appended to QEMU's argv (the pruner's coverage boot logs TCG blocks)
 };
 
 // Seconds since QEMU started, on the host's clock; negative = did not happen.

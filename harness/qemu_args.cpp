@@ -66,6 +66,7 @@ std::vector<std::string> qemu_argv(const QemuLaunch& launch) {
         netdev += str(",hostfwd=tcp:127.0.0.1:", forward.host_port, "-:", forward.guest_port);
     // romfile= (empty): no PXE option ROM, we boot with -kernel.
     argv.insert(argv.end(), {"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,romfile="});
+    argv.insert(argv.end(), launch.extra_args.begin(), launch.extra_args.end());
     return argv;
 }
 

@@ -47,6 +47,7 @@ struct QemuLaunch {
     std::filesystem::path console_log; // the guest's serial console is written here
     std::vector<PortForward> forwards;
     std::string kernel_command_line;
+    std::vector<std::string> extra_args; // appended last (e.g. TCG execution logging for a coverage boot)
 };
 
 // The full argv, program first.

@@ -272,7 +272,9 @@ Result<void> Engine::confirmation_sweep() {
 
 Result<EngineResult> Engine::run(const State& start, const ItemSet& candidates) {
     if (!known_strategy(m_options.strategy))
-        return Error::bad_input(str("--strategy: unknown strategy '", m_options.strategy, "' (known: sequential, group)"));
+        return Error::bad_input(str("--strategy: unknown strategy '", m_options.strategy, "' (known: sequential, group, trace)"));
+    if (m_options.strategy == "trace" && !m_options.hint)
+        return Error::bad_input("--strategy trace needs a coverage trace (kernel trials that boot, not --check-config)");
     m_start = std::chrono::steady_clock::now();
     m_result = EngineResult{};
     m_memo.clear();

@@ -15,6 +15,8 @@
 //     the next slice's size; a failing one is halved until one needed item is
 //     found, the untested halves going back to the queue. Only what actually
 //     fell counts.
+//   - "trace": group, started from a SearchHint made from a coverage boot
+//     (trace.hpp); it needs EngineOptions::hint.
 // Both end with a confirmation sweep that makes the result 1-minimal: every
 // remaining candidate, removed alone from the FINAL state, either cannot be
 // removed or fails the test.
@@ -99,7 +101,7 @@ class Engine {
     Engine(ItemDomain& domain, TrialEvaluator& evaluator, EngineOptions options);
     Result<EngineResult> run(const State& start, const ItemSet& candidates);
 
-    static bool known_strategy(const std::string& name) { return name == "sequential" || name == "group"; }
+    static bool known_strategy(const std::string& name) { return name == "sequential" || name == "group" || name == "trace"; }
 
   private:
     struct Decision {

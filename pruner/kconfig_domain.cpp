@@ -296,7 +296,14 @@ State KconfigDomain::make_state(std::string text, const ItemSet& candidates) {
 }
 
 Result<State> KconfigDomain::remove(const State& base, const std::vector<Item>& items) {
-    TRY_ASSIGN(auto resolved, m_resolver.resolve(force_off(base.text, items)));
+    if (m_inputs.empty()) {
+        TRY_ASSIGN(auto resolved, m_resolver.resolve(force_off(base.text, items)));
+        return make_state(std::move(resolved), m_candidates);
+    }
+    std::set<std::string> off(items.begin(), items.end());
+    for (const auto& candidate : m_candidates)
+        if (!base.present.count(candidate)) off.insert(candidate);
+    TRY_ASSIGN(auto resolved, m_resolver.resolve(force_off(m_inputs, {off.begin(), off.end()})));
     return make_state(std::move(resolved), m_candidates);
 }
 

@@ -118,12 +118,18 @@ class KconfigDomain final : public ItemDomain {
     // A State for a config text, restricted to `candidates`.
     static State make_state(std::string text, const ItemSet& candidates);
     void set_candidates(ItemSet candidates) { m_candidates = std::move(candidates); }
+    // The start config as given (a fragment, or a full .config). A trial resolves it
+    // with every absent candidate forced off, so its state depends only on which
+    // candidates are present, and a non-candidate that only a removed candidate's
+    // default turned on falls with it (in a full .config every value is explicit and stays).
+    void set_inputs(std::string inputs) { m_inputs = std::move(inputs); }
 
   private:
     ConfigResolver& m_resolver;
     KconfigDependencies m_deps;
     std::map<std::string, std::size_t> m_position;
     ItemSet m_candidates;
+    std::string m_inputs;
 };
 
 } // namespace tinyx::pruner

@@ -110,7 +110,9 @@ std::string summary_markdown(const PruneRequest& request, const PruneResult& res
 Result<PruneResult> prune(const PruneRequest& request) {
     const auto start_time = std::chrono::steady_clock::now();
     if (!Engine::known_strategy(request.strategy))
-        return Error::bad_input(str("--strategy: unknown strategy '", request.strategy, "' (known: sequential, group)"));
+        return Error::bad_input(str("--strategy: unknown strategy '", request.strategy, "' (known: sequential, group, trace)"));
+    if (request.strategy == "trace" && !request.coverage)
+        return Error::bad_input("--strategy trace needs a coverage boot: kernel trials with --initrd/--disk and a test, not --check-config");
     if (request.check_config && request.evaluator)
         return Error::bad_input("give either --check-config or a test to boot, not both");
     if (!request.check_config && !request.evaluator)
@@ -180,12 +182,13 @@ Result<PruneResult> prune(const PruneRequest& request) {
     }
     KconfigDomain domain(*resolver, std::move(deps), start_resolved);
     domain.set_candidates(candidates);
+    domain.set_inputs(start_text);
     State start = KconfigDomain::make_state(start_resolved, candidates);
     const double startup_resolve_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - resolve_start).count();
 
     std::vector<std::string> candidate_list(candidates.begin(), candidates.end());
-    Json header{{"tinyx_prune_journal", 1},
+    Json header{{"tinyx_prune_journal", 2}, // 2: trials re-resolve the start as given
                 {"domain", domain.kind()},
                 {"strategy", request.strategy},
                 {"strict_minimal", request.strict_minimal},
@@ -254,6 +257,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"removed", outcome.removed},
                  {"kept", kept},
                  {"seconds", seconds}};
+    if (request.coverage) pruning["coverage"] = coverage_report(*request.coverage, outcome);
     Json trials = Json::array();
     for (const auto& trial : outcome.trials) trials.push_back(trial_json(trial));
     result.report_json = Json{{"verdict", result.passed ? "pass" : "fail"},

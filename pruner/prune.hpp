@@ -18,6 +18,7 @@
 #include "pruner/engine.hpp"
 #include "pruner/evaluator.hpp"
 #include "pruner/kconfig_domain.hpp"
+#include "pruner/trace.hpp"
 
 #include <memory>
 #include <optional>
@@ -42,6 +43,8 @@ struct PruneRequest {
     fs::path out_dir;
     bool resume = false;
     SearchHint* hint = nullptr;
+    // Strategy "trace": the coverage boot behind `hint` (its figures go into report.json).
+    const Coverage* coverage = nullptr;
     // "engine": the in-process kconfig engine; "make": `make olddefconfig`
     // (with a resolution cache in out_dir/.resolve-cache); "auto": the engine,
     // or make when the engine cannot load the tree.

@@ -33,6 +33,7 @@ double since(Clock::time_point start) { return std::chrono::duration<double>(Clo
 // the requested options appended, resolved as olddefconfig would.
 struct StartConfig {
     std::string text;                  // resolved
+    std::string inputs;                // what was resolved: tinyconfig + the requested options
     std::vector<std::string> missing;  // requested symbols this kernel does not have
     std::vector<std::string> unmet;    // requested values the resolver did not keep ("EPOLL=y resolved to n")
 };
@@ -62,7 +63,8 @@ Result<StartConfig> compose_start_config(kconfig::Kconfig& engine, const std::ve
             start.missing.push_back(option.symbol);
     }
     std::vector<std::string> warnings;
-    start.text = engine.resolve(base + profiles::config_fragment(known), &warnings);
+    start.inputs = base + profiles::config_fragment(known);
+    start.text = engine.resolve(start.inputs, &warnings);
     for (const auto& warning : warnings) log::debug(warning);
     auto values = kconfig::parse_config_values(start.text);
     for (const auto& option : known) {
@@ -312,7 +314,9 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         phase = Clock::now();
         auto prune_dir = request.out_dir / "prune";
         TRY(make_directories(prune_dir));
-        TRY(write_file_atomic(prune_dir / "start.config", start.text));
+        // The composition, not its resolution: trials re-resolve it with candidates off, so
+        // defaults a candidate pulled in (INPUT, HID, ...) go with it.
+        TRY(write_file_atomic(prune_dir / "start.config", start.inputs));
         std::string candidate_lines;
         for (const auto& option : enabled_options(candidates, start.text, "")) candidate_lines += option.symbol + "\n";
         TRY(write_file_atomic(prune_dir / "candidates", candidate_lines));
@@ -330,6 +334,22 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         prune.evaluator_identity = evaluator.identity;
         prune.out_dir = prune_dir;
         prune.resume = request.resume;
+        std::optional<pruner::Coverage> coverage; // strategy trace
+        std::optional<pruner::TraceHint> hint;
+        if (request.strategy == "trace") {
+            pruner::CoverageRequest trace;
+            trace.build = build;
+            trace.boot = boot;
+            trace.start_config = start.text;
+            for (const auto& option : enabled_options(candidates, start.text, "")) trace.candidates.push_back(option.symbol);
+            trace.kconfig = engine.get();
+            trace.out_dir = prune_dir;
+            trace.reuse = request.resume;
+            TRY_ASSIGN(coverage, pruner::coverage_boot(trace));
+            hint.emplace(*coverage);
+            prune.hint = &*hint;
+            prune.coverage = &*coverage;
+        }
         std::optional<log::Progress> progress;
         prune.on_progress = progress_line(progress, "pruning");
         log::info(str("pruning ", std::count(candidate_lines.begin(), candidate_lines.end(), '\n'),
@@ -370,7 +390,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         files_request.manifest = image.manifest_json;
         files_request.boot = boot;
         files_request.out_dir = request.out_dir / "prune-files";
-        files_request.strategy = request.strategy;
+        files_request.strategy = request.strategy == "trace" ? "group" : request.strategy; // no trace for files
         files_request.resume = request.resume;
         std::optional<log::Progress> progress;
         files_request.on_progress = progress_line(progress, "pruning files");
@@ -402,7 +422,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         BootOptionPruneRequest options_request;
         options_request.boot = boot;
         options_request.out_dir = request.out_dir / "prune-boot";
-        options_request.strategy = request.strategy;
+        options_request.strategy = request.strategy == "trace" ? "group" : request.strategy;
         options_request.resume = request.resume;
         std::optional<log::Progress> progress;
         options_request.on_progress = progress_line(progress, "pruning boot options");

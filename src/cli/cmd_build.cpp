@@ -95,8 +95,10 @@ void setup_build(CLI::App& app, Runner& runner) {
                     "What --prune prunes (default: kernel,files,boot = the config, the image's files, the command line)")
         ->delimiter(',')
         ->check(CLI::IsMember({"kernel", "files", "boot"}));
-    cmd->add_option("--strategy", options->request.strategy, "Pruning strategy")
-        ->check(CLI::IsMember({"sequential", "group"}));
+    cmd->add_option("--strategy", options->request.strategy,
+                    "Kernel pruning strategy: group (default), sequential (one option a build, like ktest) or trace "
+                    "(one coverage boot first; options whose code never ran are tried first, in one group)")
+        ->check(CLI::IsMember({"sequential", "group", "trace"}));
     cmd->add_flag("--resume", options->request.resume, "Continue an interrupted --prune from --out's journal");
     cmd->add_option("--kernel-src", options->kernel_src, "Kernel tree or linux-source tarball (default: linux-source-6.1)");
     cmd->add_option("--arch", options->request.arch, "Kernel architecture")->check(CLI::IsMember({"x86_64"}));

@@ -5,6 +5,9 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "kconfig/kconfig.hpp"
+#include "kconfig/source_tree.hpp"
+#include "pruner/code_map.hpp"
+#include "pruner/kernel_builder.hpp"
 
 #include <chrono>
 #include <iostream>
@@ -185,6 +188,51 @@ Result<int> run_bench(const BenchOptions& opts) {
     return mismatches ? 1 : 0;
 }
 
+struct CodeOptions {
+    TreeOptions tree;
+    std::string build_dir;
+    std::vector<std::string> what;
+};
+
+// Which options compile a function or an address of a built kernel (what the trace strategy uses).
+Result<int> run_code(const CodeOptions& opts) {
+    std::optional<fs::path> src;
+    if (!opts.tree.kernel_src.empty()) src = fs::path(opts.tree.kernel_src);
+    TRY_ASSIGN(auto tree, kconfig::locate_source_tree(src, opts.tree.arch));
+    fs::path build_dir = opts.build_dir;
+    if (build_dir.empty()) {
+        pruner::KernelBuildOptions build;
+        build.kernel_src = tree.root;
+        build.arch = opts.tree.arch;
+        TRY_ASSIGN(auto builder, pruner::KernelBuilder::create(build));
+        build_dir = builder.build_dir();
+    }
+    if (!fs::exists(build_dir / "System.map") || !fs::exists(build_dir / "vmlinux.a"))
+        return Error::bad_input(str("--build-dir ", build_dir.string(), ": no built kernel there (System.map, vmlinux.a)"));
+    TRY_ASSIGN(auto map, pruner::CodeMap::load(build_dir, tree.root, "x86"));
+    int missing = 0;
+    for (const auto& what : opts.what) {
+        const pruner::CodeOwner* owner = nullptr;
+        if (starts_with(what, "0x")) {
+            try {
+                owner = map.owner_of(std::uint64_t(std::stoull(what, nullptr, 16)));
+            } catch (const std::exception&) {
+                return Error::bad_input(str(what, ": not a hexadecimal address"));
+            }
+        } else {
+            owner = map.owner_of(what);
+        }
+        if (!owner) {
+            log::error(str(what, ": not in this kernel's text"));
+            ++missing;
+            continue;
+        }
+        std::cout << what << "\t" << owner->function << "\t" << (owner->objects.empty() ? "?" : join(owner->objects, ","))
+                  << "\t" << (owner->options.empty() ? "-" : join(owner->options, ",")) << "\n";
+    }
+    return missing ? 1 : 0;
+}
+
 } // namespace
 
 void setup_kconfig(CLI::App& app, Runner& runner) {
@@ -215,6 +263,15 @@ void setup_kconfig(CLI::App& app, Runner& runner) {
     d->add_option("B", diff->b, "second .config")->required();
     d->footer("Example:\n  tinyx kconfig diff old.config new.config");
     d->callback([&runner, diff] { runner = [diff] { return run_diff(*diff); }; });
+
+    auto code = std::make_shared<CodeOptions>();
+    auto* c = cmd->add_subcommand("code", "Which options compile a function or address of a built kernel "
+                                          "(prints WHAT, function, object files, options)");
+    add_tree_options(c, code->tree);
+    c->add_option("--build-dir", code->build_dir, "a finished kernel build (default: tinyx's kept build directory)");
+    c->add_option("WHAT", code->what, "function names or 0x addresses")->required();
+    c->footer("Example:\n  tinyx kconfig code do_epoll_wait 0xffffffff81234567");
+    c->callback([&runner, code] { runner = [code] { return run_code(*code); }; });
 
     // For bench/kconfig.sh; hidden from --help (empty group).
     auto bench = std::make_shared<BenchOptions>();

@@ -1,5 +1,6 @@
 // tinyx prune: turn flags into a pruner::PruneRequest, show progress, print the result.
 #include "cli/commands.hpp"
+#include "kconfig/kconfig.hpp"
 #include "kconfig/source_tree.hpp"
 #include "pruner/boot_trials.hpp"
 
@@ -42,6 +43,8 @@ Result<int> run_prune(const PruneOptions& options) {
                                                                                  : std::optional<fs::path>(options.kernel_src),
                                                       options.arch));
     pruner::PruneRequest request;
+    std::optional<pruner::Coverage> coverage; // strategy trace: the coverage boot behind the hint
+    std::optional<pruner::TraceHint> hint;
     request.kernel_src = tree.root;
     request.arch = options.arch;
     request.start_config = options.config;
@@ -74,6 +77,30 @@ Result<int> run_prune(const PruneOptions& options) {
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
         request.evaluator = trials.evaluator;
         request.evaluator_identity = trials.identity;
+        if (options.strategy == "trace") {
+            TRY_ASSIGN(auto start_text, read_file(options.config));
+            TRY_ASSIGN(auto kconfig, kconfig::Kconfig::load(tree));
+            pruner::CoverageRequest trace;
+            trace.build = build;
+            trace.boot = boot;
+            trace.start_config = start_text;
+            if (!options.candidates.empty()) {
+                TRY_ASSIGN(trace.candidates, pruner::read_candidates(options.candidates));
+            } else {
+                // Every enabled option; the report counts only the run's candidates.
+                for (const auto& line : split_lines(start_text))
+                    if (starts_with(line, "CONFIG_") && (ends_with(line, "=y") || ends_with(line, "=m")))
+                        trace.candidates.push_back(line.substr(7, line.find('=') - 7));
+            }
+            trace.kconfig = kconfig.get();
+            trace.out_dir = options.out;
+            trace.reuse = options.resume;
+            TRY(make_directories(options.out));
+            TRY_ASSIGN(coverage, pruner::coverage_boot(trace));
+            hint.emplace(*coverage);
+            request.hint = &*hint;
+            request.coverage = &*coverage;
+        }
     } else {
         return Error::bad_input("tinyx prune needs --check-config CMD (or --initrd/--disk with a test)");
     }
@@ -121,8 +148,10 @@ void setup_prune(CLI::App& app, Runner& runner) {
     cmd->add_option("--config", options->config, "Start .config; it must pass the test")->required();
     cmd->add_option("--candidates", options->candidates,
                     "File with options to try removing, one a line (default: what --config enables beyond allnoconfig)");
-    cmd->add_option("--strategy", options->strategy, "sequential (one at a time, like ktest) or group (default: group testing)")
-        ->check(CLI::IsMember({"sequential", "group"}));
+    cmd->add_option("--strategy", options->strategy,
+                    "sequential (one at a time, like ktest), group (default: group testing) or trace (group testing "
+                    "guided by one coverage boot: options whose code never ran are tried first; needs a boot test)")
+        ->check(CLI::IsMember({"sequential", "group", "trace"}));
     cmd->add_flag("--strict-minimal", options->strict_minimal,
                   "Run every removal of the final 1-minimality check instead of inferring failures from failing "
                   "superset configs (for tests that are not monotone)");
@@ -150,6 +179,7 @@ void setup_prune(CLI::App& app, Runner& runner) {
                 "              --check-config ./needs-virtio-net.sh --out prune-out/\n"
                 "  tinyx prune ... --out prune-out/ --resume        continue after Ctrl-C or a crash\n"
                 "  tinyx prune ... --strategy sequential --candidates pool.txt --out seq/\n"
+                "  tinyx prune ... --strategy trace --initrd img.cpio.xz --host-test ... --out trace/   coverage-guided\n"
                 "  tinyx prune --kernel-src SRC --config start.config --candidates pool.txt --initrd out/initramfs.cpio.xz \\\n"
                 "              --forward 80 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out prune-out/");
     cmd->callback([&runner, options] { runner = [options] { return run_prune(*options); }; });

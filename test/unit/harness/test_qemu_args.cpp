@@ -88,3 +88,14 @@ TEST_CASE("qemu_argv for a qcow2 disk under KVM") {
     launch.disk = "disk.raw";
     CHECK(value_of(qemu_argv(launch), "-drive") == "file=disk.raw,format=raw,if=virtio,snapshot=on");
 }
+
+TEST_CASE("qemu_argv appends extra arguments last, unchanged") {
+    QemuLaunch launch;
+    launch.kernel = "bzImage";
+    launch.console_log = "c.log";
+    launch.extra_args = {"-d", "in_asm", "-D", "/tmp/a,b.log"};
+    auto argv = qemu_argv(launch);
+    REQUIRE(argv.size() > 4);
+    CHECK(std::vector<std::string>(argv.end() - 4, argv.end()) == launch.extra_args);
+    CHECK(value_of(argv, "-device") == "virtio-net-pci,netdev=n0,romfile="); // the usual arguments are still there
+}

@@ -119,3 +119,52 @@ TEST_CASE("kconfig: make olddefconfig as the resolver", "[pruner][kconfig][kerne
     REQUIRE(saved);
     CHECK(saved->find("CONFIG_VIRTIO_NET=y") != std::string::npos);
 }
+
+namespace {
+// A resolver with one rule: B defaults to y while A is y (unless B is set explicitly).
+struct DefaultPullingResolver final : ConfigResolver {
+    Result<std::string> resolve(std::string_view text) override {
+        auto values = parse_config_values(text);
+        std::string out(text);
+        if (values.count("A") && values["A"] == "y" && text.find("CONFIG_B") == std::string_view::npos) out += "CONFIG_B=y\n";
+        return out;
+    }
+    Result<std::string> savedefconfig(std::string_view text) override { return std::string(text); }
+    Result<std::string> allnoconfig() override { return std::string(); }
+    std::string identity() const override { return "default-pulling"; }
+};
+} // namespace
+
+TEST_CASE("kconfig domain: trials re-resolve the start as given, so defaults fall with their candidate", "[pruner][kconfig]") {
+    DefaultPullingResolver resolver;
+    const std::string inputs = "CONFIG_A=y\nCONFIG_C=y\n";
+    auto resolved = resolver.resolve(inputs);
+    REQUIRE(resolved);
+    REQUIRE(enabled_symbols(*resolved) == ItemSet{"A", "B", "C"});
+    const ItemSet candidates{"A", "C"};
+    auto start = KconfigDomain::make_state(*resolved, candidates);
+
+    // From the resolved text every value is explicit: B outlives A.
+    KconfigDomain sticky(resolver, {}, *resolved);
+    sticky.set_candidates(candidates);
+    auto without_a = sticky.remove(start, {"A"});
+    REQUIRE(without_a);
+    CHECK(enabled_symbols(without_a->text).count("B") == 1);
+
+    // From the inputs, B goes with A, and A stays off when C goes next.
+    KconfigDomain composed(resolver, {}, *resolved);
+    composed.set_candidates(candidates);
+    composed.set_inputs(inputs);
+    auto no_a = composed.remove(start, {"A"});
+    REQUIRE(no_a);
+    CHECK(enabled_symbols(no_a->text) == ItemSet{"C"});
+    auto none = composed.remove(*no_a, {"C"});
+    REQUIRE(none);
+    CHECK(enabled_symbols(none->text).empty());
+    // A state depends only on which candidates are present, not on the path to it.
+    auto no_c = composed.remove(start, {"C"});
+    REQUIRE(no_c);
+    auto none_other_way = composed.remove(*no_c, {"A"});
+    REQUIRE(none_other_way);
+    CHECK(none_other_way->hash == none->hash);
+}
