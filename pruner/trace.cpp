@@ -231,11 +231,14 @@ std::vector<std::vector<Item>> TraceHint::initial_groups(const std::vector<Item>
         else if (cls == TraceClass::no_code) no_code.push_back(item);
         else ran.push_back(item);
     }
-    // Large groups where the trace predicts "removable", singles where it predicts
-    // "needed" (a group of needed options only costs its splitting).
+    // One large group where the trace predicts "removable". Code that ran is not code
+    // that is needed (cgroup, SysV IPC and keys hooks run at every fork and exit; nginx's
+    // trace marks 42 of 74 server options as ran), so ran options go in small groups:
+    // Hwang's rule gives groups of 4 for a needed share of about 1 in 4.
     if (!not_ran.empty()) groups.push_back(std::move(not_ran));
     if (!no_code.empty()) groups.push_back(std::move(no_code));
-    for (auto& item : ran) groups.push_back({item});
+    for (std::size_t at = 0; at < ran.size(); at += kRanGroupSize)
+        groups.emplace_back(ran.begin() + std::ptrdiff_t(at), ran.begin() + std::ptrdiff_t(std::min(ran.size(), at + kRanGroupSize)));
     return groups;
 }
 

@@ -2,7 +2,7 @@
 // under TCG with QEMU logging every translated block, the executed addresses mapped to
 // the options that compile them (code_map.hpp), and a SearchHint that tries the
 // options whose code never ran first, as one large group, and the options whose code
-// ran one at a time. The test loop still decides every option, so a trace that misses
+// ran in small groups. The test loop still decides every option, so a trace that misses
 // something costs trials, never correctness.
 //
 //   TRY_ASSIGN(auto coverage, coverage_boot(request));   // or load_coverage(file)
@@ -74,8 +74,9 @@ Json coverage_report(const Coverage& coverage, const EngineResult& result);
 class TraceHint final : public SearchHint {
   public:
     explicit TraceHint(const Coverage& coverage) : m_coverage(coverage) {}
+    static constexpr std::size_t kRanGroupSize = 4;
     // Never-ran options as one group, then options without code of their own as one
-    // group, then every option that ran alone.
+    // group, then the options that ran in groups of kRanGroupSize (in grouping order).
     std::vector<std::vector<Item>> initial_groups(const std::vector<Item>& ordered) override;
 
   private:

@@ -2,6 +2,7 @@
 #include "pruner/trace.hpp"
 
 #include "core/fs.hpp"
+#include "core/strings.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -158,11 +159,21 @@ TEST_CASE("trace: candidates are classified by executed code, and the hint order
 
     TraceHint hint(coverage);
     auto groups = hint.initial_groups({"X86_MSR", "SHMEM", "INET", "EPOLL", "NET"});
-    REQUIRE(groups.size() == 4);
+    REQUIRE(groups.size() == 3);
     CHECK(groups[0] == std::vector<Item>{"X86_MSR", "EPOLL"}); // never ran: together, first
     CHECK(groups[1] == std::vector<Item>{"SHMEM"});            // the trace cannot tell
-    CHECK(groups[2] == std::vector<Item>{"INET"});             // ran: alone
-    CHECK(groups[3] == std::vector<Item>{"NET"});
+    CHECK(groups[2] == std::vector<Item>{"INET", "NET"});      // ran: a small group
+    // Ran options beyond a small group's size start another group.
+    Coverage many;
+    std::vector<Item> names;
+    for (int i = 0; i < 6; ++i) {
+        names.push_back(str("R", i));
+        many.candidates[names.back()] = TraceClass::ran;
+    }
+    auto small = TraceHint(many).initial_groups(names);
+    REQUIRE(small.size() == 2);
+    CHECK(small[0].size() == TraceHint::kRanGroupSize);
+    CHECK(small[1] == std::vector<Item>{"R4", "R5"});
 
     // The saved form round-trips (a resumed run uses the same hint).
     auto again = coverage_from_json(coverage_json(coverage));
