@@ -69,14 +69,16 @@ std::vector<std::string> symbols_in_order(std::string_view config_text) {
 }
 
 std::string force_off(std::string_view config_text, const std::vector<std::string>& symbols) {
-    ItemSet pending(symbols.begin(), symbols.end());
+    const ItemSet wanted(symbols.begin(), symbols.end());
+    ItemSet pending = wanted;
     std::string out;
     out.reserve(config_text.size() + symbols.size() * 32);
     for (const auto& line : split_lines(config_text)) {
         auto symbol = line_symbol(line);
-        if (!symbol.empty() && pending.count(symbol)) {
-            out += str("# CONFIG_", symbol, " is not set\n");
-            pending.erase(symbol);
+        if (!symbol.empty() && wanted.count(symbol)) {
+            // The first line of the symbol becomes "not set"; later ones go: in a composed
+            // config (tinyconfig + a fragment) the fragment's later `=y` would win.
+            if (pending.erase(symbol)) out += str("# CONFIG_", symbol, " is not set\n");
         } else {
             out += line;
             out += '\n';

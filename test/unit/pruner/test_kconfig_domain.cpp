@@ -36,6 +36,12 @@ TEST_CASE("kconfig text: force_off replaces lines and appends missing ones", "[p
     CHECK(out.find("# CONFIG_B is not set\n# CONFIG_C is not set") != std::string::npos);
     CHECK(ends_with(out, "# CONFIG_Z is not set\n"));
     CHECK(enabled_symbols(out) == ItemSet{"A"});
+
+    // A composed config sets a symbol twice (base "not set", then the fragment's "=y", which
+    // wins when read); forcing it off must leave no later assignment behind.
+    auto composed = force_off("# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_A=y\n", {"A"});
+    CHECK(composed == "# CONFIG_A is not set\nCONFIG_B=y\n");
+    CHECK(parse_config_values(composed).count("A") == 0);
 }
 
 TEST_CASE("kconfig: candidates beyond allnoconfig and candidate files", "[pruner][kconfig]") {
