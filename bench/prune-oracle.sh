@@ -8,6 +8,9 @@
 # lower bound ceil(log2 C(N,k)).
 #
 #   bench/prune-oracle.sh [TINYX] [SETS] [K]     (defaults: build-pruner/tinyx, 3 sets, 20 options)
+# Env: ORACLE_JSON=FILE also appends one JSON object per hidden set to FILE (bench/stage-oracle.sh):
+# hidden k, N, kept, each strategy's test runs, memo hits, inferred failures, resolves and wall
+# seconds, the bound for k hidden options and for the kept ones, 1-minimality.
 set -eu -o pipefail
 TINYX=${1:-$(dirname "$0")/../build-pruner/tinyx}
 SETS=${2:-3}
@@ -37,25 +40,57 @@ n=0
 while read -r hidden; do
     n=$((n + 1))
     export HIDDEN="$hidden"
-    declare -A runs=()
+    declare -A runs=() secs=()
     minimal=yes
     for strategy in sequential group; do
         out="$WORK/$n-$strategy"
+        t0=$(date +%s.%N)
         "$TINYX" -q prune --kernel-src "$SRC" --config "$START" --strategy "$strategy" \
             --check-config "$WORK/oracle.sh" --out "$out" >/dev/null
+        secs[$strategy]=$(echo "$(date +%s.%N) - $t0" | bc -l)
         "$WORK/oracle.sh" "$out/config" || { echo "set $n $strategy: final config fails the oracle"; exit 1; }
         runs[$strategy]=$(python3 -c "import json; print(json.load(open('$out/report.json'))['pruning']['trials'])")
         python3 -c "import json; print('\n'.join(json.load(open('$out/report.json'))['pruning']['required']))" >"$out/kept"
-        "$TINYX" -q prune --kernel-src "$SRC" --config "$out/config" --candidates "$out/kept" --strategy sequential \
+        # 1-minimal in the pruner's own terms: trials re-resolve the start with the absent candidates
+        # off, so the re-check starts from the same inputs (the resolved final config would keep
+        # options that only a removed candidate selected, and judge a different question).
+        python3 - "$START" "$out/report.json" >"$out/final-inputs.config" <<'FINAL'
+import json, re, sys
+removed = set(json.load(open(sys.argv[2]))["pruning"]["removed"])
+for line in open(sys.argv[1]):
+    m = re.match(r"(?:# )?CONFIG_(\w+)[= ]", line)
+    if not (m and m.group(1) in removed):
+        print(line, end="")
+for symbol in sorted(removed):
+    print(f"# CONFIG_{symbol} is not set")
+FINAL
+        "$TINYX" -q prune --kernel-src "$SRC" --config "$out/final-inputs.config" --candidates "$out/kept" --strategy sequential \
             --check-config "$WORK/oracle.sh" --out "$out/again" >/dev/null
-        python3 -c "import json,sys; sys.exit(1 if json.load(open('$out/again/report.json'))['pruning']['removed'] else 0)" || minimal=no
+        python3 -c "import json,sys; sys.exit(1 if json.load(open('$out/again/report.json'))['pruning']['removed'] else 0)" ||
+            { minimal=no; echo "$strategy" >>"$WORK/$n-not-minimal"; }
     done
-    python3 - "$WORK/$n-group/report.json" "${runs[sequential]}" "${runs[group]}" "$n" "$minimal" <<'PY'
-import json, math, sys
+    python3 - "$WORK/$n-group/report.json" "${runs[sequential]}" "${runs[group]}" "$n" "$minimal" \
+        "$WORK/$n-sequential/report.json" "$K" "${secs[sequential]}" "${secs[group]}" "${ORACLE_JSON:-}" <<'PY'
+import json, math, os, sys
 p = json.load(open(sys.argv[1]))["pruning"]
 N, k = p["candidates"], len(p["required"])
 seq, grp = int(sys.argv[2]), int(sys.argv[3])
 bound = math.ceil(math.log2(math.comb(N, k)))
 print(f"{sys.argv[4]:<4} {N:>6} {k:>6} {seq:>9} {grp:>9} {grp/seq:>7.3f} {bound:>11} {sys.argv[5]}")
+if sys.argv[10]:
+    hidden = int(sys.argv[7])
+    strategies = {}
+    nm = os.path.join(os.path.dirname(os.path.dirname(sys.argv[1])), sys.argv[4] + "-not-minimal")
+    not_minimal = open(nm).read().split() if os.path.exists(nm) else []
+    for name, report, secs in (("sequential", sys.argv[6], sys.argv[8]), ("group", sys.argv[1], sys.argv[9])):
+        q = json.load(open(report))["pruning"]
+        strategies[name] = {"trials": q["trials"], "builds": q.get("builds", 0), "cache_hits": q.get("cache_hits", 0),
+                            "inferred": q.get("inferred", 0), "resolves": q.get("resolves", 0),
+                            "kept": len(q["required"]), "seconds": float(secs)}
+    with open(sys.argv[10], "a") as f:
+        f.write(json.dumps({"set": int(sys.argv[4]), "k": hidden, "N": N, "kept": k, "strategies": strategies,
+                            "ratio_group_vs_sequential": grp / seq, "one_at_a_time_N": N,
+                            "bound_k": math.ceil(math.log2(math.comb(N, hidden))), "bound_kept": bound,
+                            "one_minimal": sys.argv[5] == "yes", "not_minimal": not_minimal}) + "\n")
 PY
 done <"$WORK/sets"

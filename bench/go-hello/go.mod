@@ -1,0 +1,3 @@
+module tinyx.bench/go-hello
+
+go 1.19

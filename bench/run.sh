@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The benchmark suite in one command (issue 9): the seed survey's measures (image size, response
+# time over 10,000 curl requests) for tinyx against a Debian VM and the bare app, plus tinyx's own
+# costs (boot with its kernel vs Debian's, smallest memory, pruning cost). Every comparison is a
+# ratio to a baseline measured in the same run. Each stage is a script of its own
+# (bench/stage-NAME.sh) that writes $OUT/json/NAME.json; the report stage turns those into
+# results.md, results.json and PNG plots.
+#
+#   bench/run.sh [--stages LIST] [--out DIR] [--skip-slow] [--with-real-pruning] [--no-deps]
+#
+#   --stages LIST         comma-separated, in this order by default:
+#                         deps,build,images,sizes,latency,boot,oracle,pruning,report
+#   --out DIR             output directory (default out/bench; or $OUT)
+#   --skip-slow           leave out the stages that build kernels (build; pruning's real runs)
+#   --with-real-pruning   run bench/prune-real.sh in the pruning stage (hours on 2 cores);
+#                         without it the stage reports an earlier run's results or "skipped"
+#   --no-deps             do not run bench/setup-deps.sh (apt-get install)
+# Env (see bench/lib.sh): ACCEL, APPS, KERNEL, BUILD_<app>, MEMORY, REQUESTS, BOOTS, ORACLE_K,
+# ORACLE_SETS, STOCK_KERNEL, SETTLE, WARMUP, RESUME. Example, a quick development run:
+#   REQUESTS=200 BOOTS=2 ORACLE_K=5 ACCEL=tcg bench/run.sh --skip-slow --out /tmp/bench
+set -eu -o pipefail
+BENCH=$(cd "$(dirname "$0")" && pwd)
+stages=deps,build,images,sizes,latency,boot,oracle,pruning,report
+skip_slow=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --stages) stages=$2; shift 2 ;;
+        --out) export OUT=$2; shift 2 ;;
+        --skip-slow) skip_slow=1; shift ;;
+        --with-real-pruning) export RUN_REAL_PRUNING=1; shift ;;
+        --no-deps) stages=${stages//deps/}; shift ;;
+        -h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+if [ $skip_slow = 1 ]; then
+    stages=${stages//build/}
+    [ "${RUN_REAL_PRUNING:-0}" = 1 ] && { echo "bench/run.sh: --skip-slow and --with-real-pruning contradict" >&2; exit 2; }
+fi
+# Dependencies first: lib.sh needs tinyx, the stages need the tools.
+case ",$stages," in *,deps,*) "$BENCH/setup-deps.sh" ;; esac
+. "$BENCH/lib.sh"
+
+start=$(date +%s)
+python3 "$BENCH/machine.py" "$TINYX" "$ACCEL" >"$OUT/json/machine.json"
+IFS=, read -ra list <<<"$stages"
+for stage in "${list[@]}"; do
+    [ -n "$stage" ] && [ "$stage" != deps ] || continue
+    log "=== stage $stage ==="
+    t0=$(date +%s)
+    case $stage in
+        report) "$PYTHON" "$BENCH/report.py" "$OUT" ;;
+        build|images|sizes|latency|boot|oracle|pruning) "$BENCH/stage-$stage.sh" ;;
+        *) die "unknown stage $stage" ;;
+    esac
+    log "=== stage $stage: $(( $(date +%s) - t0 )) s ==="
+    echo "{\"$stage\": $(( $(date +%s) - t0 ))}" >>"$OUT/json/stage-seconds.jsonl"
+done
+log "done in $(( $(date +%s) - start )) s: $OUT/results.md"
