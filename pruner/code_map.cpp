@@ -253,6 +253,12 @@ std::vector<std::string> CodeMap::candidate_objects(std::size_t index) const {
     return objects;
 }
 
+const std::vector<std::string>& CodeMap::options_of(const std::string& object) {
+    auto cached = m_options_cache.find(object);
+    if (cached == m_options_cache.end()) cached = m_options_cache.emplace(object, m_rules.options_for(object)).first;
+    return cached->second;
+}
+
 const CodeOwner& CodeMap::owner_at(std::size_t index) {
     if (auto it = m_owners.find(index); it != m_owners.end()) return it->second;
     CodeOwner owner;
@@ -277,9 +283,8 @@ const CodeOwner& CodeMap::owner_at(std::size_t index) {
     }
     std::set<std::string> options;
     for (const auto& object : objects) {
-        auto cached = m_options_cache.find(object);
-        if (cached == m_options_cache.end()) cached = m_options_cache.emplace(object, m_rules.options_for(object)).first;
-        options.insert(cached->second.begin(), cached->second.end());
+        const auto& own = options_of(object);
+        options.insert(own.begin(), own.end());
     }
     owner.objects = std::move(objects);
     owner.options.assign(options.begin(), options.end());
@@ -300,11 +305,7 @@ const CodeOwner* CodeMap::owner_of(const std::string& function) {
 
 std::map<std::string, std::vector<std::string>> CodeMap::object_options() {
     std::map<std::string, std::vector<std::string>> all;
-    for (const auto& object : m_object_names) {
-        auto cached = m_options_cache.find(object);
-        if (cached == m_options_cache.end()) cached = m_options_cache.emplace(object, m_rules.options_for(object)).first;
-        all[object] = cached->second;
-    }
+    for (const auto& object : m_object_names) all[object] = options_of(object);
     return all;
 }
 

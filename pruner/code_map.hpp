@@ -89,6 +89,7 @@ class CodeMap {
         std::vector<std::string> names; // every text symbol at this address
     };
     std::vector<std::string> candidate_objects(std::size_t index) const;
+    const std::vector<std::string>& options_of(const std::string& object); // memoised KbuildRules::options_for
 
     KbuildRules m_rules;
     std::vector<Function> m_functions; // sorted by address

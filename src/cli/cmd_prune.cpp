@@ -88,9 +88,7 @@ Result<int> run_prune(const PruneOptions& options) {
                 TRY_ASSIGN(trace.candidates, pruner::read_candidates(options.candidates));
             } else {
                 // Every enabled option; the report counts only the run's candidates.
-                for (const auto& line : split_lines(start_text))
-                    if (starts_with(line, "CONFIG_") && (ends_with(line, "=y") || ends_with(line, "=m")))
-                        trace.candidates.push_back(line.substr(7, line.find('=') - 7));
+                for (const auto& symbol : pruner::enabled_symbols(start_text)) trace.candidates.push_back(symbol);
             }
             trace.kconfig = kconfig.get();
             trace.out_dir = options.out;
