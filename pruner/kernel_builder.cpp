@@ -73,6 +73,10 @@ Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
     return KernelBuilder(std::move(options));
 }
 
+KernelStore KernelBuilder::image_store() const {
+    return KernelStore(m_options.build_dir.parent_path() / (m_options.build_dir.filename().string() + "-images"));
+}
+
 std::vector<std::string> KernelBuilder::make_argv(const std::string& target) const {
     std::vector<std::string> argv{"make", "-C", m_options.kernel_src.string(), str("O=", m_options.build_dir.string()),
                                   str("ARCH=", m_options.arch)};
@@ -84,11 +88,15 @@ std::vector<std::string> KernelBuilder::make_argv(const std::string& target) con
     return argv;
 }
 
-Result<BuildOutcome> KernelBuilder::build(std::string_view config_text) {
+Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const WhileLocked& while_locked) {
     BuildOutcome outcome;
     const auto start = std::chrono::steady_clock::now();
     const fs::path config_path = m_options.build_dir / ".config";
     const fs::path log_path = m_options.build_dir / "tinyx-build.log";
+    // Everything that touches the build dir happens under the lock, .config included: a make
+    // that is running re-reads .config (syncconfig) on its way to bzImage, so another run
+    // writing its config meanwhile makes this kernel a mixture of both configs.
+    TRY_ASSIGN(auto lock, BuildLock::acquire(m_options.lock_file));
     TRY(write_file_atomic(config_path, config_text));
 
     // make olddefconfig is the authority on what gets built.
@@ -116,6 +124,23 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text) {
         }
     }
     outcome.kernel.config_hash = sha256_hex(outcome.kernel.config);
+    const KernelStore store = image_store();
+    if (m_options.reuse_stored_images) {
+        if (auto stored = store.find(outcome.kernel.config_hash)) {
+            std::error_code ec;
+            outcome.kernel.bzimage = *stored;
+            outcome.kernel.bytes = std::size_t(fs::file_size(*stored, ec));
+            outcome.ok = !ec;
+            outcome.from_store = true;
+            outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (outcome.ok) {
+                log::info(str("kernel: this config (", outcome.kernel.config_hash.substr(0, 12),
+                              ") was built before; reusing ", stored->string()));
+                return outcome;
+            }
+            outcome.from_store = false; // vanished (evicted meanwhile): build it
+        }
+    }
 
     ProcessSpec make;
     make.argv = make_argv("bzImage");
@@ -127,7 +152,6 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text) {
     make.err = Output::same_as_stdout();
     make.timeout = m_options.timeout;
     {
-        TRY_ASSIGN(auto lock, BuildLock::acquire(m_options.lock_file));
         TRY_ASSIGN(auto process, Process::spawn(make));
         // Minutes of silence look like a hang: show the elapsed time and what make is on.
         log::Progress progress("kernel build");
@@ -144,20 +168,28 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text) {
             outcome.log_tail.push_back(str("make bzImage ", run.describe(), " (log: ", log_path.string(), ")"));
             return outcome;
         }
+        const std::string arch_dir = (m_options.arch == "x86_64" || m_options.arch == "i386") ? "x86" : m_options.arch;
+        outcome.kernel.bzimage = m_options.build_dir / "arch" / arch_dir / "boot" / "bzImage";
+        std::error_code ec;
+        outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.bzimage, ec));
+        if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.bzimage.string(), " is missing"));
+        // Still under the lock: nobody else's build can overwrite the bzImage while it is copied.
+        // Callers boot or copy the stored copy after the lock is gone, when another run may
+        // already be rebuilding the build dir's bzImage.
+        if (auto stored = store.put(outcome.kernel.config_hash, outcome.kernel.bzimage); stored)
+            outcome.kernel.bzimage = *stored;
+        else
+            log::warn(str("could not keep the kernel image in ", store.dir().string(), ": ", stored.error().message));
     }
-    const std::string arch_dir = (m_options.arch == "x86_64" || m_options.arch == "i386") ? "x86" : m_options.arch;
-    outcome.kernel.bzimage = m_options.build_dir / "arch" / arch_dir / "boot" / "bzImage";
-    std::error_code ec;
-    outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.bzimage, ec));
-    if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.bzimage.string(), " is missing"));
     outcome.ok = true;
+    if (while_locked) TRY(while_locked(outcome));
     return outcome;
 }
 
 Result<TrialOutcome> KernelTrialEvaluator::evaluate(const TrialInput& trial) {
     TRY_ASSIGN(auto build, m_builder.build(trial.text));
     TrialOutcome outcome;
-    outcome.built = true;
+    outcome.built = !build.from_store; // a stored image is not a kernel build
     outcome.seconds["build"] = build.seconds;
     if (!build.ok) {
         outcome.verdict = Verdict::build_failed;

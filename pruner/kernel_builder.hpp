@@ -5,18 +5,19 @@
 //   TRY_ASSIGN(BuildOutcome out, builder.build(config_text));
 //   if (out.ok) use(out.kernel.bzimage);                  // else out.log_tail says why
 //
-// Every build: the config is written to a KEPT out-of-tree build directory
-// (one per kernel tree and arch, so builds are incremental), `make olddefconfig`
-// is run as the authority (differences from an in-process prediction are logged
-// as kconfig engine bugs), then `make -jN bzImage` with ccache and fixed
-// KBUILD_BUILD_TIMESTAMP/USER/HOST, holding the machine-wide build lock
-// (flock on /tmp/tinyx-kernel-build.lock). Nothing is written into the source tree.
+// Every build: the config is written to a KEPT out-of-tree build directory (one per
+// kernel tree and arch, so builds are incremental), `make olddefconfig` is run as the
+// authority (differences from an in-process prediction are logged as kconfig engine
+// bugs), then `make -jN bzImage` with ccache and fixed KBUILD_BUILD_TIMESTAMP/USER/HOST,
+// and the image is copied into the KernelStore. All of it holds the machine-wide build
+// lock (flock on /tmp/tinyx-kernel-build.lock). Nothing is written into the source tree.
 // A failing build is an outcome (a failed trial), not an Error.
 #pragma once
 
 #include "core/fs.hpp"
 #include "pruner/evaluator.hpp"
 #include "pruner/kconfig_domain.hpp"
+#include "pruner/kernel_store.hpp"
 
 #include <chrono>
 #include <functional>
@@ -35,10 +36,15 @@ struct KernelBuildOptions {
     std::chrono::seconds timeout{3 * 3600};
     fs::path lock_file = "/tmp/tinyx-kernel-build.lock";
     ConfigResolver* predictor = nullptr; // optional: the in-process engine, checked against make
+    // Every successful build is copied into a KernelStore next to the build dir (<build_dir>-images).
+    // With this set, a config whose image is stored is not built again: the stored bzImage is
+    // returned and the build dir is left as it was (so not for callers that read the build dir's
+    // objects, like the coverage map).
+    bool reuse_stored_images = false;
 };
 
 struct BuiltKernel {
-    fs::path bzimage;       // inside the build dir: copy it before the next build
+    fs::path bzimage;       // in the build dir or the image store: copy it before the next build
     std::string config;     // the .config it was built from (after make olddefconfig)
     std::string config_hash;
     std::size_t bytes = 0;
@@ -48,6 +54,7 @@ struct BuildOutcome {
     bool ok = false;
     BuiltKernel kernel;
     double seconds = 0;
+    bool from_store = false;           // reused a stored image, nothing was built
     std::vector<std::string> log_tail; // the build log's last lines (why it failed)
     std::vector<std::string> prediction_mismatches; // symbols where make and the predictor disagree
 };
@@ -55,8 +62,12 @@ struct BuildOutcome {
 class KernelBuilder {
   public:
     static Result<KernelBuilder> create(KernelBuildOptions options);
-    Result<BuildOutcome> build(std::string_view config_text);
+    // Runs after a successful build (not a stored image), still holding the build lock: for
+    // callers that read the build dir's objects before another run can rebuild them.
+    using WhileLocked = std::function<Result<void>(const BuildOutcome&)>;
+    Result<BuildOutcome> build(std::string_view config_text, const WhileLocked& while_locked = {});
     const fs::path& build_dir() const { return m_options.build_dir; }
+    KernelStore image_store() const;
     // The make command line for a target (for logs and tests).
     std::vector<std::string> make_argv(const std::string& target) const;
 

@@ -170,15 +170,20 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     }
 
     log::info("coverage: building the start config for the coverage boot");
-    TRY_ASSIGN(auto builder, KernelBuilder::create(request.build));
-    TRY_ASSIGN(auto built, builder.build(request.start_config));
+    KernelBuildOptions build = request.build;
+    build.reuse_stored_images = false; // the code map reads this build's objects, so it must really happen
+    TRY_ASSIGN(auto builder, KernelBuilder::create(build));
+    std::optional<CodeMap> map;
+    // Read the build's objects under the build lock, before another run can rebuild them.
+    TRY_ASSIGN(auto built, builder.build(request.start_config, [&](const BuildOutcome&) -> Result<void> {
+        TRY_ASSIGN(map, CodeMap::load(builder.build_dir(), request.build.kernel_src, "x86"));
+        return success();
+    }));
     if (!built.ok) {
         Error error = Error::test_failed("the start config does not build; no coverage boot");
         error.details = built.log_tail;
         return error;
     }
-    // Read the build before anything else can reuse the build directory.
-    TRY_ASSIGN(auto map, CodeMap::load(builder.build_dir(), request.build.kernel_src, "x86"));
     const fs::path work = request.out_dir / "coverage";
     TRY(make_directories(work));
     TRY(copy_file_atomic(built.kernel.bzimage, work / "bzImage"));
@@ -207,7 +212,7 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     TRY_ASSIGN(auto executed, read_in_asm_log(log));
     fs::remove(log, ignored); // tens of MB; the figures are kept
 
-    auto coverage = classify(map, executed, request.candidates, request.kconfig);
+    auto coverage = classify(*map, executed, request.candidates, request.kconfig);
     coverage.start_hash = start_hash;
     coverage.boot_seconds = seconds;
     TRY(write_json_file(file, coverage_json(coverage)));

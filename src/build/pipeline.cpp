@@ -187,11 +187,13 @@ Result<StartConfig> checked_start_config(kconfig::Kconfig& engine, const std::ve
 }
 
 // The final kernel: built in tinyx's kept build dir (incremental), copied out with its config.
+// `reuse_stored`: a config built before comes from the image store instead (no make).
 Result<pruner::BuiltKernel> build_kernel_into(const kconfig::SourceTree& tree, const std::string& config,
-                                              const fs::path& out_dir) {
+                                              const fs::path& out_dir, bool reuse_stored) {
     pruner::KernelBuildOptions options;
     options.kernel_src = tree.root;
     options.arch = tree.arch;
+    options.reuse_stored_images = reuse_stored;
     TRY_ASSIGN(auto builder, pruner::KernelBuilder::create(options));
     log::info(str("building the kernel in ", builder.build_dir().string(), " (minutes for a first build; incremental after)"));
     TRY_ASSIGN(auto outcome, builder.build(config));
@@ -202,7 +204,8 @@ Result<pruner::BuiltKernel> build_kernel_into(const kconfig::SourceTree& tree, c
     }
     TRY(copy_file_atomic(outcome.kernel.bzimage, out_dir / "bzImage"));
     TRY(write_file_atomic(out_dir / "config", outcome.kernel.config));
-    log::info(str("kernel: bzImage ", human_bytes(outcome.kernel.bytes), " in ", human_seconds(outcome.seconds)));
+    if (!outcome.from_store)
+        log::info(str("kernel: bzImage ", human_bytes(outcome.kernel.bytes), " in ", human_seconds(outcome.seconds)));
     return outcome.kernel;
 }
 
@@ -212,7 +215,8 @@ Result<BuildResult> build_kernel_only(const BuildRequest& request, const std::op
     TRY_ASSIGN(auto engine, kconfig::Kconfig::load(tree));
     TRY_ASSIGN(auto start, checked_start_config(*engine, wanted.all, profile.has_value()));
     TRY(make_directories(request.out_dir));
-    TRY_ASSIGN(auto kernel, build_kernel_into(tree, start.text, request.out_dir));
+    // Really built: --kernel-only leaves the build dir holding this kernel (`tinyx kconfig code` reads it).
+    TRY_ASSIGN(auto kernel, build_kernel_into(tree, start.text, request.out_dir, false));
     BuildResult result;
     result.passed = true;
     result.out_dir = request.out_dir;
@@ -322,6 +326,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         TRY(write_file_atomic(prune_dir / "candidates", candidate_lines));
         pruner::KernelBuildOptions build;
         build.kernel_src = tree.root;
+        build.reuse_stored_images = true; // a trial config built before (another run, a resumed one) boots at once
         build.arch = tree.arch;
         TRY_ASSIGN(auto evaluator, pruner::make_kernel_boot_evaluator(build, boot, 2));
         pruner::PruneRequest prune;
@@ -375,7 +380,8 @@ Result<BuildResult> run_build(const BuildRequest& request) {
 
     // --- final kernel ----------------------------------------------------------------
     phase = Clock::now();
-    TRY_ASSIGN(auto kernel, build_kernel_into(tree, final_config, request.out_dir));
+    // After pruning the last passing trial built this config; a profile rebuild may have built it before.
+    TRY_ASSIGN(auto kernel, build_kernel_into(tree, final_config, request.out_dir, true));
     seconds["build"] = since(phase);
     auto kernel_bytes = kernel.bytes;
 

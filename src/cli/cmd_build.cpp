@@ -109,7 +109,7 @@ void setup_build(CLI::App& app, Runner& runner) {
     cmd->add_option("--verify", options->request.verify_boots, "Verifying boots with the test (default 3)")
         ->check(CLI::Range(1, 100));
     cmd->add_flag("--kernel-only", options->request.kernel_only,
-                  "Only build the kernel of the start config (baselet + pool or profile options)");
+                  "Only build the kernel of the start config (baselet + pool or profile options), always with make, in the kept build dir");
     cmd->add_option("--out", options->out, "Output directory")->required();
     cmd->add_flag("--json", options->json, "Print report.json on stdout instead of the summary");
     cmd->footer("Examples:\n"

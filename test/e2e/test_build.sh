@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tinyx build end to end: BusyBox httpd from its Debian package, no BusyBox applets in the
 # image, a host-side curl through a forwarded port; then a rebuild from the profile it wrote
-# (same kernel config, no pruning), a failing test (exit 1, verdict fail), and bad input.
+# (same kernel config, no pruning, its kernel from the image store), a failing test (exit 1, verdict fail), and bad input.
 source "$(dirname "$0")/../common.sh"
 
 # Warms the kept kernel build dir (the fixture builds the same start config).
@@ -23,8 +23,11 @@ grep -q '^CONFIG_VIRTIO_NET=y' "$WORK/img/config" || fail "final config lacks th
 expect_status 0 "$TINYX" profile validate "$WORK/img/profile.json"
 
 # The profile rebuilds the same kernel config and passes its recorded test.
+# Built a minute ago, so the image store has its kernel: no make at all.
 expect_status 0 "$TINYX" build --profile "$WORK/img/profile.json" --accel tcg --out "$WORK/again"
 cmp -s "$WORK/img/config" "$WORK/again/config" || fail "rebuild from the profile changed the kernel config"
+expect_grep "was built before; reusing" "$WORK/err"
+cmp -s "$WORK/img/bzImage" "$WORK/again/bzImage" || fail "the reused kernel differs from the one built"
 expect_grep '"verdict": "pass"' "$WORK/again/report.json"
 expect_grep '"pruning": null' "$WORK/again/report.json"
 

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <thread>
 
 using namespace tinyx;
 using namespace tinyx::pruner;
@@ -61,4 +63,132 @@ TEST_CASE("kernel builder: the lock is free again once released", "[pruner][buil
     const auto lock_path = dir->path() / "lock";
     { auto lock = BuildLock::acquire(lock_path); REQUIRE(lock); }
     CHECK(lock_is_free(lock_path));
+}
+
+namespace {
+// A stand-in kernel tree: `make olddefconfig` keeps the .config, `make bzImage` copies it
+// into arch/x86/boot/bzImage and counts itself in $(O)/make-runs.
+fs::path fake_kernel_tree(const fs::path& dir) {
+    const fs::path src = dir / "src";
+    REQUIRE(make_directories(src));
+    REQUIRE(write_file_atomic(src / "Makefile",
+                              "olddefconfig:\n\t@true\n"
+                              "bzImage:\n\tmkdir -p $(O)/arch/x86/boot\n\tcp $(O)/.config $(O)/arch/x86/boot/bzImage\n"
+                              "\techo run >> $(O)/make-runs\n"));
+    return src;
+}
+
+KernelBuildOptions fake_build_options(const fs::path& dir) {
+    KernelBuildOptions options;
+    options.kernel_src = fake_kernel_tree(dir);
+    options.build_dir = dir / "build";
+    options.ccache = false;
+    options.lock_file = dir / "lock";
+    return options;
+}
+
+std::size_t make_runs(const fs::path& build_dir) {
+    auto text = read_file(build_dir / "make-runs");
+    return text ? std::size_t(std::count(text->begin(), text->end(), '\n')) : 0;
+}
+} // namespace
+
+TEST_CASE("kernel builder: a config built before is taken from the image store", "[pruner][builder]") {
+    auto dir = TempDir::create("tinyx-store-");
+    REQUIRE(dir);
+    KernelBuildOptions options = fake_build_options(dir->path());
+    options.reuse_stored_images = true;
+    auto builder = KernelBuilder::create(options);
+    REQUIRE(builder);
+
+    auto first = builder->build("CONFIG_A=y\n");
+    REQUIRE(first);
+    REQUIRE(first->ok);
+    CHECK_FALSE(first->from_store);
+    CHECK(make_runs(options.build_dir) == 1);
+    REQUIRE(builder->build("CONFIG_B=y\n"));
+    CHECK(make_runs(options.build_dir) == 2);
+
+    auto again = builder->build("CONFIG_A=y\n");
+    REQUIRE(again);
+    REQUIRE(again->ok);
+    CHECK(again->from_store);
+    CHECK(make_runs(options.build_dir) == 2); // no make bzImage
+    CHECK(again->kernel.config_hash == first->kernel.config_hash);
+    CHECK(again->kernel.bzimage.parent_path() == dir->path() / "build-images");
+    CHECK(read_file(again->kernel.bzimage).value() == "CONFIG_A=y\n"); // A's image, not the build dir's (B)
+
+    // The trial evaluator counts a stored image as no build.
+    KernelTrialEvaluator trials(*builder, [](const BuiltKernel&, int) -> Result<TrialOutcome> {
+        TrialOutcome outcome;
+        outcome.verdict = Verdict::pass;
+        return outcome;
+    }, 1);
+    TrialInput trial;
+    trial.text = "CONFIG_B=y\n";
+    auto judged = trials.evaluate(trial);
+    REQUIRE(judged);
+    CHECK_FALSE(judged->built);
+    CHECK(make_runs(options.build_dir) == 2);
+
+    // Callers that need the build dir's objects turn reuse off and get a real build.
+    options.reuse_stored_images = false;
+    auto fresh = KernelBuilder::create(options);
+    REQUIRE(fresh);
+    auto rebuilt = fresh->build("CONFIG_A=y\n");
+    REQUIRE(rebuilt);
+    CHECK_FALSE(rebuilt->from_store);
+    CHECK(make_runs(options.build_dir) == 3);
+    // What the caller gets is the stored copy, which another run's build cannot overwrite.
+    CHECK(rebuilt->kernel.bzimage.parent_path() == dir->path() / "build-images");
+    CHECK(read_file(rebuilt->kernel.bzimage).value() == "CONFIG_A=y\n");
+}
+
+TEST_CASE("kernel builder: nothing touches the build dir while another run holds the lock", "[pruner][builder]") {
+    auto dir = TempDir::create("tinyx-store-");
+    REQUIRE(dir);
+    KernelBuildOptions options = fake_build_options(dir->path());
+    auto builder = KernelBuilder::create(options);
+    REQUIRE(builder);
+
+    // A running make re-reads .config, so even writing it must wait for the other build.
+    auto other = std::make_optional(BuildLock::acquire(options.lock_file));
+    REQUIRE(*other);
+    std::optional<Result<BuildOutcome>> built;
+    std::thread waiting([&] {
+        built.emplace(builder->build("CONFIG_A=y\n", [&](const BuildOutcome&) -> Result<void> {
+            CHECK_FALSE(lock_is_free(options.lock_file)); // still held while the caller reads the build
+            return success();
+        }));
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    CHECK_FALSE(fs::exists(options.build_dir / ".config"));
+    other.reset(); // the other build is done
+    waiting.join();
+    REQUIRE(built);
+    REQUIRE(*built);
+    CHECK((*built)->ok);
+    CHECK(read_file(options.build_dir / ".config").value() == "CONFIG_A=y\n");
+    CHECK(lock_is_free(options.lock_file));
+}
+
+TEST_CASE("kernel store: keeps the most recently used images", "[pruner][builder]") {
+    auto dir = TempDir::create("tinyx-store-");
+    REQUIRE(dir);
+    REQUIRE(write_file_atomic(dir->path() / "image", "bzImage bytes"));
+    KernelStore store(dir->path() / "images", 2);
+    CHECK_FALSE(store.find("aaaa"));
+    REQUIRE(store.put("aaaa", dir->path() / "image"));
+    REQUIRE(store.put("bbbb", dir->path() / "image"));
+    // Deterministic ages: aaaa used long ago, bbbb more recently; a lookup refreshes aaaa.
+    const auto now = fs::file_time_type::clock::now();
+    fs::last_write_time(dir->path() / "images" / "aaaa.bzImage", now - std::chrono::hours(2));
+    fs::last_write_time(dir->path() / "images" / "bbbb.bzImage", now - std::chrono::hours(1));
+    REQUIRE(store.find("aaaa"));
+    REQUIRE(store.put("cccc", dir->path() / "image"));
+    CHECK(store.find("aaaa"));
+    CHECK(store.find("cccc"));
+    CHECK_FALSE(store.find("bbbb")); // the least recently used one went
+    CHECK(read_file(*store.find("cccc")).value() == "bzImage bytes");
+    CHECK_FALSE(store.find(""));
 }

@@ -1,0 +1,39 @@
+#include "pruner/kernel_store.hpp"
+
+#include "core/strings.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace tinyx::pruner {
+
+std::optional<fs::path> KernelStore::find(const std::string& config_hash) const {
+    const fs::path path = entry(config_hash);
+    std::error_code ec;
+    if (config_hash.empty() || !fs::is_regular_file(path, ec)) return std::nullopt;
+    // The modification time is the "last used" mark eviction goes by.
+    fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
+    return path;
+}
+
+Result<fs::path> KernelStore::put(const std::string& config_hash, const fs::path& bzimage) const {
+    if (config_hash.empty()) return Error::internal("storing a kernel image without its config hash");
+    TRY(make_directories(m_dir));
+    const fs::path path = entry(config_hash);
+    TRY(copy_file_atomic(bzimage, path));
+
+    std::vector<std::pair<fs::file_time_type, fs::path>> images;
+    std::error_code ec;
+    for (const auto& item : fs::directory_iterator(m_dir, ec)) {
+        if (item.path().extension() != ".bzImage") continue;
+        images.emplace_back(item.last_write_time(ec), item.path());
+    }
+    if (images.size() > m_capacity) {
+        std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (std::size_t i = m_capacity; i < images.size(); ++i)
+            if (images[i].second != path) fs::remove(images[i].second, ec); // best effort: a cache
+    }
+    return path;
+}
+
+} // namespace tinyx::pruner

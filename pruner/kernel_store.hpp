@@ -1,0 +1,39 @@
+// Built kernel images kept by the hash of the .config they were built from.
+//
+//   KernelStore store(build_dir.parent_path() / (build_dir.filename().string() + "-images"));
+//   if (auto hit = store.find(config_hash)) boot(*hit);          // no make at all
+//   store.put(config_hash, build_dir / "arch/x86/boot/bzImage"); // after a successful build
+//
+// Why: one kept build directory serves every config, so returning to a config built a few
+// trials (or runs) ago costs a rebuild of everything that differs since — minutes when core
+// options changed. The final build after pruning is such a return (the last passing trial
+// built it), and so is rebuilding a profile. A bzImage is ~1–2 MB; the store keeps the most
+// recently used `capacity` images. Entries are written atomically, so concurrent readers only
+// ever see complete images.
+#pragma once
+
+#include "core/fs.hpp"
+#include "core/result.hpp"
+
+#include <optional>
+#include <string>
+
+namespace tinyx::pruner {
+
+class KernelStore {
+  public:
+    explicit KernelStore(fs::path dir, std::size_t capacity = 16) : m_dir(std::move(dir)), m_capacity(capacity) {}
+
+    // The stored image for a resolved config's hash (marked as recently used), if any.
+    std::optional<fs::path> find(const std::string& config_hash) const;
+    // Stores a copy of `bzimage`, then evicts the least recently used images beyond capacity.
+    Result<fs::path> put(const std::string& config_hash, const fs::path& bzimage) const;
+    const fs::path& dir() const { return m_dir; }
+
+  private:
+    fs::path entry(const std::string& config_hash) const { return m_dir / (config_hash + ".bzImage"); }
+    fs::path m_dir;
+    std::size_t m_capacity;
+};
+
+} // namespace tinyx::pruner
