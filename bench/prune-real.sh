@@ -26,7 +26,11 @@ app=(--app busybox-static --run "busybox httpd -f -p 80 -h /www"
      --include "$ROOT/profiles/examples/busybox-httpd/www:/www" --no-busybox --forward 80
      --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx' --accel "$ACCEL")
 
+CACHE=${TINYX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyx}
 for strategy in "${STRATEGIES[@]}"; do
+    # tinyx keeps every built kernel by config hash; emptied so that no strategy boots
+    # images an earlier strategy built (ccache and the kept build dir stay, as for a user).
+    rm -rf "$CACHE"/kernel-build/*-images
     start=$(date +%s)
     "$TINYX" build "${app[@]}" --prune --strategy "$strategy" --verify 5 --out "$OUT/$strategy" \
         ${RESUME:+--resume} >"$OUT/$strategy.log" 2>&1 || { echo "$strategy: tinyx build failed, see $OUT/$strategy.log" >&2; exit 1; }
