@@ -38,8 +38,8 @@ struct KernelBuildOptions {
     ConfigResolver* predictor = nullptr; // optional: the in-process engine, checked against make
     // Every successful build is copied into a KernelStore next to the build dir (<build_dir>-images).
     // With this set, a config whose image is stored is not built again: the stored bzImage is
-    // returned and the build dir is left as it was (so not for callers that read the build dir's
-    // objects, like the coverage map).
+    // returned and the build dir's objects stay those of its last real build (so not for callers
+    // that read them, like the coverage map).
     bool reuse_stored_images = false;
 };
 
