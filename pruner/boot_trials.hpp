@@ -33,7 +33,8 @@ Result<TrialOutcome> confirmed_boot(harness::BootRequest boot, int confirm_runs)
 namespace tinyx::pruner {
 
 // The real evaluator for `tinyx prune --initrd/--disk` and `tinyx build --prune`: it owns a
-// KernelBuilder (kept build dir) and boots every trial kernel with `boot`.
+// KernelBuilder (kept build dir; configs built before come from its image store) and boots
+// every trial kernel with `boot`.
 // `identity` describes the image and test, so a journal made for another test is refused.
 struct KernelBootEvaluator {
     std::shared_ptr<TrialEvaluator> evaluator;

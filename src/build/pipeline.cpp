@@ -326,7 +326,6 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         TRY(write_file_atomic(prune_dir / "candidates", candidate_lines));
         pruner::KernelBuildOptions build;
         build.kernel_src = tree.root;
-        build.reuse_stored_images = true; // a trial config built before (another run, a resumed one) boots at once
         build.arch = tree.arch;
         TRY_ASSIGN(auto evaluator, pruner::make_kernel_boot_evaluator(build, boot, 2));
         pruner::PruneRequest prune;

@@ -73,7 +73,6 @@ Result<int> run_prune(const PruneOptions& options) {
             return Error::bad_input("kernel trials need a test: --guest-test or --host-test");
         pruner::KernelBuildOptions build;
         build.kernel_src = tree.root;
-        build.reuse_stored_images = true; // a trial config built before (another run, a resumed one) boots at once
         build.arch = options.arch;
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
         request.evaluator = trials.evaluator;
