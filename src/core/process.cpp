@@ -5,8 +5,6 @@
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
-#include <boost/process/environment.hpp>
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/search_path.hpp>
@@ -16,6 +14,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -84,6 +83,34 @@ struct ChildSetup {
     }
 };
 
+// The child's environment, built here rather than with bp::environment: its
+// find() compares a key against every entry over the key's length and reads
+// past shorter entries (ASan reports a heap overflow).
+class ChildEnvironment {
+public:
+    explicit ChildEnvironment(const ProcessSpec& spec) {
+        std::map<std::string, std::string> vars;
+        if (!spec.clear_env)
+            for (char** entry = ::environ; *entry != nullptr; ++entry) {
+                std::string_view text(*entry);
+                auto eq = text.find('=');
+                if (eq == std::string_view::npos) continue;
+                vars.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+            }
+        for (const auto& name : spec.env_unset) vars.erase(name);
+        for (const auto& [name, value] : spec.env_set) vars[name] = value;
+        m_entries.reserve(vars.size());
+        for (const auto& [name, value] : vars) m_entries.push_back(name + "=" + value);
+        for (auto& entry : m_entries) m_pointers.push_back(entry.data());
+        m_pointers.push_back(nullptr);
+    }
+    char** block() { return m_pointers.data(); }
+
+private:
+    std::vector<std::string> m_entries;
+    std::vector<char*> m_pointers;
+};
+
 bool read_some(int& fd, std::string& sink) {
     char buffer[65536];
     while (true) {
@@ -146,9 +173,7 @@ Result<Process> Process::spawn(const ProcessSpec& spec) {
     Fd null_in;
     if (!spec.inherit_stdin) null_in.fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-    bp::environment env = spec.clear_env ? bp::environment() : boost::this_process::environment();
-    for (const auto& name : spec.env_unset) env.erase(name);
-    for (const auto& [name, value] : spec.env_set) env[name] = value;
+    ChildEnvironment env(spec);
 
     std::vector<std::string> args(spec.argv.begin() + 1, spec.argv.end());
     ChildSetup setup{null_in.fd, out_target, err_target, spec.err.kind == Output::Kind::to_stdout};
@@ -157,7 +182,8 @@ Result<Process> Process::spawn(const ProcessSpec& spec) {
     try {
         std::error_code start_error;
         auto cwd = spec.cwd ? spec.cwd->string() : std::filesystem::current_path().string();
-        bp::child child(bp::exe = exe->string(), bp::args = args, env, bp::start_dir = cwd,
+        bp::child child(bp::exe = exe->string(), bp::args = args, bp::start_dir = cwd,
+                        bp::extend::on_setup = [&env](auto& executor) { executor.env = env.block(); },
                         bp::extend::on_exec_setup = setup, start_error);
         if (start_error)
             return Error::bad_input(str("cannot run ", spec.argv[0], ": ", start_error.message()));

@@ -74,6 +74,22 @@ TEST_CASE("process: environment and working directory") {
     CHECK(result->out == "value:unset\n" + fs::canonical(dir->path()).string() + "\n");
 }
 
+// Keys of different lengths over an empty start: bp::environment's lookup read past
+// the shorter entries here, which only ASan saw.
+TEST_CASE("process: a cleared environment holds exactly the variables set") {
+    auto spec = ProcessSpec::shell("/usr/bin/env | /usr/bin/sort");
+    spec.clear_env = true;
+    spec.env_set["A"] = "1";
+    spec.env_set["A_MUCH_LONGER_NAME"] = "2";
+    spec.env_set["PWD_LIKE"] = "x=y";
+    auto result = run_process(spec);
+    REQUIRE(result.ok());
+    // sh itself adds PWD; nothing of ours (HOME, PATH) may leak through.
+    CHECK(result->out.find("A=1\nA_MUCH_LONGER_NAME=2\n") != std::string::npos);
+    CHECK(result->out.find("PWD_LIKE=x=y\n") != std::string::npos);
+    CHECK(result->out.find("HOME=") == std::string::npos);
+}
+
 TEST_CASE("process: a missing program is an error value, not a result") {
     ProcessSpec spec;
     spec.argv = {"tinyx-no-such-program"};
