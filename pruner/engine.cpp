@@ -200,7 +200,12 @@ Result<void> Engine::run_group() {
     std::vector<Item> refused;
     std::deque<Item> queue;
     if (m_options.hint) {
-        for (auto& group : m_options.hint->initial_groups(order)) {
+        auto groups = m_options.hint->initial_groups(order);
+        for (std::size_t at = 0; at < groups.size(); ++at) {
+            auto& group = groups[at];
+            // The hint's groups cover every candidate, so what is left is about one trial per
+            // group still to come (a failing group adds its splits, a passing one is one trial).
+            m_estimated_left = groups.size() - at;
             std::vector<Item> known;
             for (auto& item : group)
                 if (live(item)) known.push_back(item);
