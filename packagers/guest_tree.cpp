@@ -140,7 +140,13 @@ Result<void> GuestTree::add_host_at(const fs::path& host, const std::string& gue
 Result<void> GuestTree::add_host_tree(const fs::path& host, const std::string& guest, const std::string& reason, bool keep_owner) {
     std::error_code ec;
     const bool is_dir = fs::is_directory(host, ec) && !fs::is_symlink(host, ec);
-    if (!is_dir) return add_host_at(host, guest, reason, keep_owner, 0);
+    if (!is_dir) {
+        // An explicit file replaces what was gathered there: `--include my.conf:/etc/app/app.conf`
+        // is how a user swaps a package's configuration.
+        if (auto it = m_entries.find(guest); it != m_entries.end() && it->second.kind != EntryKind::directory)
+            m_entries.erase(it);
+        return add_host_at(host, guest, reason, keep_owner, 0);
+    }
     TRY(add_host_at(host, guest, reason, keep_owner, 0));
     std::vector<fs::path> children;
     for (fs::recursive_directory_iterator it(host, ec), end; !ec && it != end; it.increment(ec)) children.push_back(it->path());

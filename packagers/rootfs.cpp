@@ -179,7 +179,17 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
     const std::string& app = m_request.app;
     if (app.empty()) return Error::bad_input("--app: required (a package name, an ELF executable or a directory)");
     std::error_code ec;
-    const bool looks_like_path = app.find('/') != std::string::npos || fs::exists(app, ec);
+    // A name with a slash is a path. A bare name is the package dpkg knows by that name,
+    // even when the working directory holds an entry of that name (often the --out
+    // directory: `tinyx build --app lighttpd --out lighttpd` must not pack its own output).
+    bool looks_like_path = app.find('/') != std::string::npos;
+    if (!looks_like_path && fs::exists(app, ec)) {
+        TRY_ASSIGN(PackageDb db, PackageDb::load());
+        looks_like_path = db.find(app) == nullptr;
+        if (!looks_like_path)
+            log::info(str("rootfs: --app ", app, ": the installed package (write ./", app, " for the path)"));
+        m_db = std::move(db);
+    }
     if (looks_like_path) {
         if (!fs::exists(app, ec)) return Error::bad_input(str("--app ", app, ": no such file or directory"));
         fs::path absolute = fs::absolute(app).lexically_normal();
@@ -218,8 +228,10 @@ Result<void> RootfsBuilder::gather_directory(const fs::path& path) {
 }
 
 Result<void> RootfsBuilder::gather_package(const std::string& name) {
-    TRY_ASSIGN(PackageDb db, PackageDb::load());
-    m_db = std::move(db);
+    if (!m_db) {
+        TRY_ASSIGN(PackageDb db, PackageDb::load());
+        m_db = std::move(db);
+    }
     const PackageInfo* root = m_db->find(name);
     if (!root)
         return Error::bad_input(str("--app ", name, ": not an installed Debian package (dpkg-query knows no '", name,

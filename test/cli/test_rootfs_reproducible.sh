@@ -33,4 +33,9 @@ expect_grep '"reason": "package nginx-common config"' "$m"
 expect_grep '"reason": "dlopen rule: nss' "$m"
 entries=$(grep -c '"type": ' "$m"); reasons=$(grep -c '"reason": "[^"]' "$m")
 [ "$entries" -gt 100 ] && [ "$entries" = "$reasons" ] || fail "$entries entries but $reasons reasons in the manifest"
+
+# A bare --app name is the package even when the working directory holds an entry of
+# that name (here the --out directory itself); ./name would be the directory.
+(cd "$WORK" && expect_status 0 "$TINYX" rootfs --app nginx-light --run "nginx -g 'daemon off;'" --out nginx-light)
+expect_grep '"reason": "package nginx-common config"' "$WORK/nginx-light/manifest.json"
 echo ok

@@ -29,6 +29,19 @@ TEST_CASE("GuestTree: merged-/usr paths, symlink targets, parents, excludes") {
     CHECK(tree.exclude({"*/libz.so*"}) >= 1);
 }
 
+TEST_CASE("GuestTree: an explicit file replaces the file gathered at its guest path") {
+    auto temp = TempDir::create("tinyx-tree-");
+    REQUIRE(temp);
+    const auto mine = temp->path() / "my.conf";
+    REQUIRE(write_file_atomic(mine, "listen 8080;\n"));
+    GuestTree tree;
+    REQUIRE(tree.add_host("/etc/hostname", "package config"));
+    REQUIRE(tree.add_host_tree(mine, "/etc/hostname", "--include"));
+    REQUIRE(tree.find("/etc/hostname"));
+    CHECK(tree.find("/etc/hostname")->source == mine.string());
+    CHECK(tree.find("/etc/hostname")->reason == "--include");
+}
+
 TEST_CASE("image formats and compressions are validated by name") {
     CHECK(find_image_format("initramfs"));
     CHECK(find_image_format("qcow2"));
