@@ -90,10 +90,10 @@ void setup_profile(CLI::App& app, Runner& runner) {
     auto* cmd = app.add_subcommand("profile", "Show, compare, merge and validate profiles");
     cmd->require_subcommand(1);
     cmd->footer("Examples:\n"
-                "  tinyx profile show profiles/apps/nginx.json\n"
+                "  tinyx profile show profiles/apps/busybox-httpd.json\n"
                 "  tinyx profile validate my.json            names the exact field on errors\n"
                 "  tinyx profile diff old.json new.json      exit 1 when they differ\n"
-                "  tinyx profile merge profiles/baselets/qemu-x86_64.json profiles/apps/redis.json --out combined.json");
+                "  tinyx profile merge profiles/baselets/qemu-x86_64.json profiles/apps/busybox-httpd.json --out combined.json");
     auto options = std::make_shared<ProfileOptions>();
 
     auto* show_cmd = cmd->add_subcommand("show", "Print a profile in readable form");
@@ -109,13 +109,13 @@ void setup_profile(CLI::App& app, Runner& runner) {
 
     auto* diff_cmd = cmd->add_subcommand("diff", "Option-level and field-level difference of two profiles");
     diff_cmd->add_option("profiles", options->files, "Two profile files")->required()->expected(2)->check(CLI::ExistingFile);
-    diff_cmd->footer("Example:\n  tinyx profile diff profiles/apps/nginx.json out/nginx/profile.json");
+    diff_cmd->footer("Example:\n  tinyx profile diff profiles/apps/busybox-httpd.json out/httpd/profile.json");
     diff_cmd->callback([options, &runner] { runner = [options] { return diff(*options); }; });
 
     auto* merge_cmd = cmd->add_subcommand("merge", "Union of the options of several profiles; conflicts are errors");
     merge_cmd->add_option("profiles", options->files, "Profile files")->required()->check(CLI::ExistingFile);
     merge_cmd->add_option("--out", options->out, "Write the merged profile here (default: stdout)");
-    merge_cmd->footer("Example:\n  tinyx profile merge profiles/apps/nginx.json profiles/apps/redis.json --out both.json");
+    merge_cmd->footer("Example:\n  tinyx profile merge out/nginx/profile.json out/redis/profile.json --out both.json");
     merge_cmd->callback([options, &runner] { runner = [options] { return merge(*options); }; });
 }
 
