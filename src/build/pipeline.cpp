@@ -479,7 +479,17 @@ Result<BuildResult> run_build(const BuildRequest& request) {
 
     Json report;
     report["verdict"] = passed ? "pass" : "fail";
-    if (!passed) report["reason"] = verified.reason;
+    if (!passed) {
+        report["reason"] = verified.reason;
+        // Another app's pruned options are the usual suspect: say how to decide them afresh.
+        if (profile && profile->app && profile->app->app != app.app) {
+            const std::string advice = str("the kernel options come from profile ", profile->name, ", pruned for ",
+                                           profile->app->app, ": build ", app.app,
+                                           " without --profile, with --prune, to decide its own");
+            report["reason"] = str(verified.reason, " (", advice, ")");
+            log::warn(advice);
+        }
+    }
     report["app"] = {{"app", app.app}, {"run", app.run}};
     report["kernel"] = {{"version", tree.version}, {"arch", tree.arch}, {"bytes", kernel_bytes},
                         {"config_hash", kernel.config_hash}, {"options_on_top_of_tinyconfig", kept.size()}};

@@ -28,4 +28,12 @@ assert abs(built - recorded) <= recorded * 0.02, (built, recorded)
 print(f"{sys.argv[2].rsplit('/', 1)[1]}: kernel {built} B, initramfs {report['image']['initramfs_bytes']} B")
 PY
 done
+
+# Reusing a profile for another app: busybox-httpd's kernel has none of what nginx needs
+# (IPv6, unix sockets, epoll), so the build fails, and says what to do instead.
+expect_status 1 "$TINYX" build --profile "$TINYX_SOURCE_DIR/profiles/apps/busybox-httpd.json" --app nginx-light \
+    --run "nginx -g 'daemon off;'" --no-busybox --forward 80 --host-test 'curl -fsS http://$TINYX_HOST:$TINYX_PORT_80/' \
+    --accel tcg --timeout 60 --out "$WORK/reused"
+expect_grep "reusing the kernel options of profile 'busybox-httpd'" "$WORK/err"
+expect_grep "without --profile, with --prune" "$WORK/reused/summary.md"
 echo ok
