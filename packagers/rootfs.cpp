@@ -184,11 +184,11 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
     // directory: `tinyx build --app lighttpd --out lighttpd` must not pack its own output).
     bool looks_like_path = app.find('/') != std::string::npos;
     if (!looks_like_path && fs::exists(app, ec)) {
-        TRY_ASSIGN(PackageDb db, PackageDb::load());
-        looks_like_path = db.find(app) == nullptr;
+        auto db = PackageDb::load(); // no dpkg database (not Debian): the path it is
+        looks_like_path = !db || db->find(app) == nullptr;
         if (!looks_like_path)
             log::info(str("rootfs: --app ", app, ": the installed package (write ./", app, " for the path)"));
-        m_db = std::move(db);
+        if (db) m_db = std::move(*db);
     }
     if (looks_like_path) {
         if (!fs::exists(app, ec)) return Error::bad_input(str("--app ", app, ": no such file or directory"));

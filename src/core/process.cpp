@@ -87,7 +87,7 @@ struct ChildSetup {
 // find() compares a key against every entry over the key's length and reads
 // past shorter entries (ASan reports a heap overflow).
 class ChildEnvironment {
-public:
+  public:
     explicit ChildEnvironment(const ProcessSpec& spec) {
         std::map<std::string, std::string> vars;
         if (!spec.clear_env)
@@ -106,7 +106,7 @@ public:
     }
     char** block() { return m_pointers.data(); }
 
-private:
+  private:
     std::vector<std::string> m_entries;
     std::vector<char*> m_pointers;
 };
