@@ -246,6 +246,13 @@ std::vector<std::string> diff_profiles(const Profile& a, const Profile& b) {
     return lines;
 }
 
+std::set<std::string> kept_symbols(const Profile& profile) {
+    std::set<std::string> kept;
+    for (const auto& option : profile.options)
+        if (option.value != "n") kept.insert(option.symbol);
+    return kept;
+}
+
 std::string config_fragment(const std::vector<OptionSetting>& options) {
     std::string out;
     for (const auto& option : options) {

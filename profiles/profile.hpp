@@ -14,6 +14,7 @@
 #include "core/result.hpp"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,9 @@ Result<Profile> merge_profiles(const std::vector<Profile>& profiles);
 
 // Human-readable, line-per-difference comparison ("+ EPOLL=y", "- AIO=y", "~ NR_CPUS 1 -> 2", "test.host_test: ...").
 std::vector<std::string> diff_profiles(const Profile& a, const Profile& b);
+
+// Symbols the profile turns on (y, m or a value): what its pruning kept.
+std::set<std::string> kept_symbols(const Profile& profile);
 
 // The options as .config lines ("CONFIG_X=y", "# CONFIG_Y is not set", strings quoted).
 std::string config_fragment(const std::vector<OptionSetting>& options);

@@ -165,6 +165,11 @@ Result<bool> Engine::test_group(std::vector<Item> group, std::deque<Item>& queue
 
     TRY_ASSIGN(auto suspects, try_removing(group));
     if (suspects.empty() || passed) return passed;
+    if (suspects.size() == 1) {
+        // Only one candidate fell: that failing trial already judged it alone.
+        m_decided[suspects.front()] = Decision{true, m_current.hash, true, record->id, record->verdict, record->outcome.evidence};
+        return false;
+    }
     // The group failed: one of `suspects` is needed. Halve until it is alone; a
     // half that passes is gone, and then (for a monotone test) the other half
     // holds the needed item; a half that fails leaves the other half untested.

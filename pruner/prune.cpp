@@ -257,6 +257,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"removed", outcome.removed},
                  {"kept", kept},
                  {"seconds", seconds}};
+    if (!request.hint_profile.empty()) pruning["hint_profile"] = request.hint_profile;
     if (request.coverage) pruning["coverage"] = coverage_report(*request.coverage, outcome);
     Json trials = Json::array();
     for (const auto& trial : outcome.trials) trials.push_back(trial_json(trial));

@@ -45,6 +45,8 @@ struct PruneRequest {
     SearchHint* hint = nullptr;
     // Strategy "trace": the coverage boot behind `hint` (its figures go into report.json).
     const Coverage* coverage = nullptr;
+    // The profile behind a PriorRemovalHint (prior_hint.hpp), named in report.json.
+    std::string hint_profile;
     // "engine": the in-process kconfig engine; "make": `make olddefconfig`
     // (with a resolution cache in out_dir/.resolve-cache); "auto": the engine,
     // or make when the engine cannot load the tree.

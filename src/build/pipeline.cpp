@@ -14,6 +14,7 @@
 #include "packagers/rootfs.hpp"
 #include "pruner/boot_trials.hpp"
 #include "pruner/kernel_builder.hpp"
+#include "pruner/prior_hint.hpp"
 #include "pruner/prune.hpp"
 
 #include <algorithm>
@@ -243,6 +244,21 @@ Result<BuildResult> run_build(const BuildRequest& request) {
                                         "'; --profile takes an app profile (merge baselets/pools into one with `tinyx profile merge`)"));
         profile = std::move(loaded);
     }
+    std::optional<profiles::Profile> hint_profile; // --hint-profile: a guess for kernel pruning
+    if (request.hint_profile) {
+        if (!request.prune || !request.prune_kernel)
+            return Error::bad_input("--hint-profile guides kernel pruning: give --prune (with kernel in --prune-what)");
+        if (request.profile)
+            return Error::bad_input("--hint-profile and --profile: --profile's options are already the candidates; "
+                                    "to prune over the pool with that profile as a guess, give it as --hint-profile only");
+        if (request.strategy == "sequential")
+            return Error::bad_input("--hint-profile guides group testing: use --strategy group or trace");
+        TRY_ASSIGN(auto loaded, profiles::load_profile(*request.hint_profile));
+        if (loaded.kind != "app")
+            return Error::bad_input(str(request.hint_profile->string(), ": kind is '", loaded.kind,
+                                        "'; --hint-profile takes an app profile (what a pruning kept)"));
+        hint_profile = std::move(loaded);
+    }
     if (request.kernel_only) return build_kernel_only(request, profile);
     profiles::AppSpec app;
     if (request.app) {
@@ -353,6 +369,13 @@ Result<BuildResult> run_build(const BuildRequest& request) {
             hint.emplace(*coverage);
             prune.hint = &*hint;
             prune.coverage = &*coverage;
+        }
+        std::optional<pruner::PriorRemovalHint> prior;
+        if (hint_profile) {
+            log::info(str("trying first what profile '", hint_profile->name, "' did not keep (", request.hint_profile->string(), ")"));
+            prior.emplace(profiles::kept_symbols(*hint_profile), prune.hint); // a trace orders what it kept
+            prune.hint = &*prior;
+            prune.hint_profile = request.hint_profile->string();
         }
         std::optional<log::Progress> progress;
         prune.on_progress = progress_line(progress, "pruning");

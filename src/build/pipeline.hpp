@@ -41,6 +41,10 @@ struct BuildRequest {
     bool prune_boot_options = true;
     std::string strategy = "group";
     bool resume = false; // continue the pruning journal in out_dir/prune
+    // An earlier pruning's app profile: kernel pruning tries what it did not keep
+    // first, as one group (pruner/prior_hint.hpp). Not compatible with `profile`,
+    // whose options are the candidates.
+    std::optional<fs::path> hint_profile;
     std::optional<fs::path> kernel_src;
     std::string arch = "x86_64";
     std::optional<fs::path> baselet;    // default: the shipped qemu-x86_64 baselet

@@ -13,7 +13,7 @@ namespace {
 struct BuildOptions {
     build::BuildRequest request;
     std::string app, run, compression, guest_test, host_test, append, accel = "auto", profile, kernel_src, baselet,
-        pool, out;
+        pool, hint_profile, out;
     std::vector<std::string> includes, excludes;
     std::vector<std::string> prune_what{"kernel", "files", "boot"};
     std::vector<int> forwards;
@@ -28,6 +28,7 @@ Result<int> run_build(BuildOptions& options) {
     request.prune_files = std::find(options.prune_what.begin(), options.prune_what.end(), "files") != options.prune_what.end();
     request.prune_boot_options = std::find(options.prune_what.begin(), options.prune_what.end(), "boot") != options.prune_what.end();
     if (!options.profile.empty()) request.profile = fs::path(options.profile);
+    if (!options.hint_profile.empty()) request.hint_profile = fs::path(options.hint_profile);
     if (!options.kernel_src.empty()) request.kernel_src = fs::path(options.kernel_src);
     if (!options.baselet.empty()) request.baselet = fs::path(options.baselet);
     if (!options.pool.empty()) request.pool = fs::path(options.pool);
@@ -99,6 +100,11 @@ void setup_build(CLI::App& app, Runner& runner) {
                     "Kernel pruning strategy: group (default), sequential (one option a build, like ktest) or trace "
                     "(one coverage boot first; options whose code never ran are tried first, in one group)")
         ->check(CLI::IsMember({"sequential", "group", "trace"}));
+    cmd->add_option("--hint-profile", options->hint_profile,
+                    "With --prune: an earlier pruning's profile (a similar app); what it did not keep is tried first as "
+                    "one group, then what it kept one option at a time. A few builds instead of a search over the pool; "
+                    "a wrong guess costs builds, not correctness")
+        ->check(CLI::ExistingFile);
     cmd->add_flag("--resume", options->request.resume, "Continue an interrupted --prune from --out's journal");
     cmd->add_option("--kernel-src", options->kernel_src, "Kernel tree or linux-source tarball (default: linux-source-6.1)");
     cmd->add_option("--arch", options->request.arch, "Kernel architecture")->check(CLI::IsMember({"x86_64"}));
@@ -121,6 +127,8 @@ void setup_build(CLI::App& app, Runner& runner) {
                 "              --out out/lighttpd   an --include replaces the package's config file\n"
                 "  tinyx build --profile out/nginx/profile.json --app angie --out out/angie   reuse nginx's options\n"
                 "  tinyx build --profile out/nginx/profile.json --prune --prune-what files --out out/nginx-slim\n"
+                "  tinyx build --app redis-server ... --prune --hint-profile out/nginx/profile.json --out out/redis\n"
+                "              prune redis's own kernel, trying what nginx's pruning removed first\n"
                 "Outputs in --out: bzImage, initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
                 "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input.");
     cmd->callback([options, &runner] { runner = [options] { return run_build(*options); }; });

@@ -7,7 +7,9 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "pruner/prior_hint.hpp"
 #include "pruner/prune.hpp"
+#include "profiles/profile.hpp"
 
 #include <iostream>
 #include <memory>
@@ -26,6 +28,7 @@ struct PruneOptions {
     bool strict_minimal = false;
     std::string resolver = "auto";
     std::string check_config;
+    std::string hint_profile;
     std::string out;
     bool resume = false;
     bool json = false;
@@ -102,6 +105,18 @@ Result<int> run_prune(const PruneOptions& options) {
     } else {
         return Error::bad_input("tinyx prune needs --check-config CMD (or --initrd/--disk with a test)");
     }
+    std::optional<pruner::PriorRemovalHint> prior;
+    if (!options.hint_profile.empty()) {
+        if (options.strategy == "sequential")
+            return Error::bad_input("--hint-profile guides group testing: use --strategy group or trace");
+        TRY_ASSIGN(auto profile, profiles::load_profile(options.hint_profile));
+        if (profile.kind != "app")
+            return Error::bad_input(str("--hint-profile ", options.hint_profile, ": kind is '", profile.kind,
+                                        "'; it takes an app profile (what a pruning kept)"));
+        prior.emplace(profiles::kept_symbols(profile), request.hint); // the trace (if any) orders what the profile kept
+        request.hint = &*prior;
+        request.hint_profile = options.hint_profile;
+    }
     if (options.arch != "x86_64") return Error::bad_input(str("--arch ", options.arch, ": only x86_64 is supported"));
 
     // Created at the first trial, so errors in the input come first on stderr.
@@ -158,6 +173,10 @@ void setup_prune(CLI::App& app, Runner& runner) {
         ->check(CLI::IsMember({"auto", "engine", "make"}));
     cmd->add_option("--check-config", options->check_config,
                     "Judge each trial's resolved .config with CMD (path as last argument and in $TINYX_CONFIG; exit 0 = pass); no kernel is built");
+    cmd->add_option("--hint-profile", options->hint_profile,
+                    "An earlier pruning's profile (a similar app, or this app on another kernel): what it did not keep is "
+                    "tried first as one group, then what it kept, one option at a time. A wrong guess costs trials, not "
+                    "correctness");
     cmd->add_option("--initrd", options->initrd, "Image to boot each trial kernel with (as tinyx boot)");
     cmd->add_option("--disk", options->disk, "Disk image to boot each trial kernel with (as tinyx boot)");
     cmd->add_option("--guest-test", options->guest_test, "Test run inside the guest (as tinyx boot)");
@@ -178,6 +197,7 @@ void setup_prune(CLI::App& app, Runner& runner) {
                 "  tinyx prune ... --out prune-out/ --resume        continue after Ctrl-C or a crash\n"
                 "  tinyx prune ... --strategy sequential --candidates pool.txt --out seq/\n"
                 "  tinyx prune ... --strategy trace --initrd img.cpio.xz --host-test ... --out trace/   coverage-guided\n"
+                "  tinyx prune ... --hint-profile profiles/apps/busybox-httpd.json --out hinted/   start from a known result\n"
                 "  tinyx prune --kernel-src SRC --config start.config --candidates pool.txt --initrd out/initramfs.cpio.xz \\\n"
                 "              --forward 80 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out prune-out/");
     cmd->callback([&runner, options] { runner = [options] { return run_prune(*options); }; });

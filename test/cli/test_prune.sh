@@ -100,6 +100,33 @@ PY
 done
 cmp -s "$WORK/sequential/config" "$WORK/group/config" || echo "note: the strategies reached different 1-minimal configs"
 
+# --hint-profile: an earlier pruning's profile as a guess. The guess here is a "similar app"
+# that needed SOUND but not E1000: wrong twice, yet the result is the group strategy's own,
+# in fewer oracle runs; the report names the profile.
+python3 - "$WORK/group/report.json" "$WORK/similar.json" <<'PY'
+import json, sys
+required = json.load(open(sys.argv[1]))["pruning"]["required"]
+kept = [s for s in required if s != "E1000"] + ["SOUND"]
+json.dump({"schema": "tinyx-profile/1", "kind": "app", "name": "similar", "app": {"app": "similar-server"},
+           "options": [{"symbol": s, "value": "y"} for s in kept]}, open(sys.argv[2], "w"))
+PY
+expect_status 0 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \
+    --hint-profile "$WORK/similar.json" --check-config "$WORK/oracle.sh" --out "$WORK/hinted"
+cmp -s "$WORK/group/config" "$WORK/hinted/config" || fail "--hint-profile changed the result"
+python3 - "$WORK/group/report.json" "$WORK/hinted/report.json" "$WORK/similar.json" <<'PY'
+import json, sys
+plain, hinted = (json.load(open(f))["pruning"] for f in sys.argv[1:3])
+assert hinted["hint_profile"] == sys.argv[3], hinted.get("hint_profile")
+assert hinted["trials"] < plain["trials"], (hinted["trials"], plain["trials"])
+print(f"hinted: {hinted['trials']} oracle runs, group: {plain['trials']}")
+PY
+expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" --strategy sequential \
+    --hint-profile "$WORK/similar.json" --check-config "$WORK/oracle.sh" --out "$WORK/x"
+expect_grep "strategy group" "$WORK/err"
+expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \
+    --hint-profile "$TINYX_SOURCE_DIR/profiles/pools/server.json" --check-config "$WORK/oracle.sh" --out "$WORK/x"
+expect_grep "kind is 'pool'" "$WORK/err"
+
 # A start config that fails the test: exit 1, a report that says fail, nothing removed.
 expect_status 1 env HIDDEN="NO_SUCH_OPTION" "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \
     --check-config "$WORK/oracle.sh" --out "$WORK/failing"

@@ -1,5 +1,6 @@
 #include "fake_domain.hpp"
 #include "pruner/engine.hpp"
+#include "pruner/prior_hint.hpp"
 
 #include "core/fs.hpp"
 
@@ -271,4 +272,44 @@ TEST_CASE("engine: a search hint's groups are tried first and a wrong hint costs
     CHECK(result->trials[1].verdict == Verdict::pass);
     require_one_minimal(d, judge, result->final_state);
     CHECK(result->final_state.present == ItemSet{"i1040", "i1042", "i1043", "i1150"}); // i1150 heads its own menu
+}
+
+TEST_CASE("engine: a prior pruning's result as a hint costs one trial per kept item when it holds", "[pruner][engine][hint]") {
+    FakeDomain d = make_tree(200);
+    const ItemSet hidden{"i1012", "i1042", "i1043", "i1150", "i1177"};
+    auto judge = [&](const ItemSet& p) { return contains_all(p, hidden); };
+    auto plain = run(d, judge, "group").result;
+    const ItemSet kept = plain.final_state.present;
+
+    PriorRemovalHint same_app(std::set<std::string>(kept.begin(), kept.end()));
+    auto hinted = run(d, judge, "group", nullptr, -1, nullptr, false, &same_app).result;
+    CHECK(hinted.final_state.present == kept);
+    require_one_minimal(d, judge, hinted.final_state);
+    // The start, the group of everything the prior run removed (it passes), then each kept
+    // item alone: run, or inferred to fail (a menu whose removal takes a needed child).
+    REQUIRE(hinted.trials.size() >= 2);
+    CHECK(hinted.trials[1].verdict == Verdict::pass);
+    CHECK(hinted.trials[1].removed.size() == d.order.size() - kept.size());
+    CHECK(hinted.trials.size() == 2 + kept.size());
+    CHECK(hinted.test_runs + hinted.inferred == 2 + int(kept.size()));
+    CHECK(hinted.test_runs < plain.test_runs);
+}
+
+TEST_CASE("engine: a prior pruning of another app as a hint: a wrong guess is split, the result is the app's own", "[pruner][engine][hint]") {
+    FakeDomain d = make_tree(200);
+    const ItemSet first_app{"i1012", "i1042", "i1043", "i1150"};
+    auto first_judge = [&](const ItemSet& p) { return contains_all(p, first_app); };
+    const ItemSet kept_for_first = run(d, first_judge, "group").result.final_state.present;
+
+    // The second app needs one item the first did not (i1091) and not i1012.
+    const ItemSet second_app{"i1042", "i1043", "i1150", "i1091"};
+    auto second_judge = [&](const ItemSet& p) { return contains_all(p, second_app); };
+    auto plain = run(d, second_judge, "group").result;
+    PriorRemovalHint hint(std::set<std::string>(kept_for_first.begin(), kept_for_first.end()));
+    auto hinted = run(d, second_judge, "group", nullptr, -1, nullptr, false, &hint).result;
+    CHECK(hinted.final_state.present == plain.final_state.present);
+    CHECK(hinted.final_state.present.count("i1091"));
+    CHECK_FALSE(hinted.final_state.present.count("i1012"));
+    require_one_minimal(d, second_judge, hinted.final_state);
+    CHECK(hinted.test_runs < plain.test_runs);
 }

@@ -1,0 +1,25 @@
+#include "pruner/prior_hint.hpp"
+
+namespace tinyx::pruner {
+
+std::vector<std::vector<Item>> PriorRemovalHint::initial_groups(const std::vector<Item>& ordered) {
+    std::vector<Item> guessed_removable, guessed_needed;
+    for (const auto& item : ordered) (m_kept.count(item) ? guessed_needed : guessed_removable).push_back(item);
+
+    std::vector<std::vector<Item>> groups;
+    if (!guessed_removable.empty()) groups.push_back(guessed_removable);
+    if (m_then) {
+        const std::set<Item> needed(guessed_needed.begin(), guessed_needed.end());
+        for (auto& group : m_then->initial_groups(ordered)) {
+            std::vector<Item> kept_part;
+            for (auto& item : group)
+                if (needed.count(item)) kept_part.push_back(item);
+            if (!kept_part.empty()) groups.push_back(std::move(kept_part));
+        }
+    } else {
+        for (const auto& item : guessed_needed) groups.push_back({item});
+    }
+    return groups;
+}
+
+} // namespace tinyx::pruner
