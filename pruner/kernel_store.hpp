@@ -22,7 +22,9 @@ namespace tinyx::pruner {
 
 class KernelStore {
   public:
-    explicit KernelStore(fs::path dir, std::size_t capacity = 16) : m_dir(std::move(dir)), m_capacity(capacity) {}
+    // 64 images of 1-3 MB: a whole pruning run of trials fits, so another app's run starting from the
+    // same start config, or a profile rebuilt later, finds them (ccache is gigabytes; this is ~100 MB).
+    explicit KernelStore(fs::path dir, std::size_t capacity = 64) : m_dir(std::move(dir)), m_capacity(capacity) {}
 
     // The stored image for a resolved config's hash (marked as recently used), if any.
     std::optional<fs::path> find(const std::string& config_hash) const;
