@@ -70,7 +70,16 @@ Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
         options.ccache = false;
     }
     TRY(make_directories(options.build_dir));
-    return KernelBuilder(std::move(options));
+    KernelBuilder builder(std::move(options));
+    ProcessSpec version;
+    version.argv = {"gcc", "--version"};
+    version.timeout = std::chrono::seconds(30);
+    if (auto run = run_process(version); run && run->success()) builder.m_compiler = run->out.substr(0, run->out.find('\n'));
+    return builder;
+}
+
+std::string KernelBuilder::resolution_key(std::string_view config_text) const {
+    return sha256_hex(str(m_options.kernel_src.string(), "\n", m_options.arch, "\n", m_compiler, "\n", config_text));
 }
 
 KernelStore KernelBuilder::image_store() const {
@@ -93,6 +102,30 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     const auto start = std::chrono::steady_clock::now();
     const fs::path config_path = m_options.build_dir / ".config";
     const fs::path log_path = m_options.build_dir / "tinyx-build.log";
+    const KernelStore store = image_store();
+    const std::string input_key = resolution_key(config_text);
+    if (m_options.reuse_stored_images && !m_compiler.empty()) {
+        // Resolved and built before: no make, no lock.
+        if (auto hash = store.recall_resolution(input_key)) {
+            auto config = store.config(*hash);
+            auto stored = store.find(*hash);
+            std::error_code ec;
+            if (config && stored && sha256_hex(*config) == *hash) {
+                outcome.kernel.config = std::move(*config);
+                outcome.kernel.config_hash = *hash;
+                outcome.kernel.bzimage = *stored;
+                outcome.kernel.bytes = std::size_t(fs::file_size(*stored, ec));
+                outcome.ok = !ec;
+                outcome.from_store = true;
+                outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                if (outcome.ok) {
+                    log::info(str("kernel: this config (", hash->substr(0, 12), ") was built before; reusing ", stored->string()));
+                    return outcome;
+                }
+                outcome = BuildOutcome{};
+            }
+        }
+    }
     // Everything that touches the build dir happens under the lock, .config included: a make
     // that is running re-reads .config (syncconfig) on its way to bzImage, so another run
     // writing its config meanwhile makes this kernel a mixture of both configs.
@@ -124,7 +157,7 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
         }
     }
     outcome.kernel.config_hash = sha256_hex(outcome.kernel.config);
-    const KernelStore store = image_store();
+    if (!m_compiler.empty()) store.remember_resolution(input_key, outcome.kernel.config_hash);
     if (m_options.reuse_stored_images) {
         if (auto stored = store.find(outcome.kernel.config_hash)) {
             std::error_code ec;
@@ -176,7 +209,7 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
         // Still under the lock: nobody else's build can overwrite the bzImage while it is copied.
         // Callers boot or copy the stored copy after the lock is gone, when another run may
         // already be rebuilding the build dir's bzImage.
-        if (auto stored = store.put(outcome.kernel.config_hash, outcome.kernel.bzimage); stored)
+        if (auto stored = store.put(outcome.kernel.config_hash, outcome.kernel.bzimage, outcome.kernel.config); stored)
             outcome.kernel.bzimage = *stored;
         else
             log::warn(str("could not keep the kernel image in ", store.dir().string(), ": ", stored.error().message));

@@ -10,7 +10,9 @@
 // authority (differences from an in-process prediction are logged as kconfig engine
 // bugs), then `make -jN bzImage` with ccache and fixed KBUILD_BUILD_TIMESTAMP/USER/HOST,
 // and the image is copied into the KernelStore. All of it holds the machine-wide build
-// lock (flock on /tmp/tinyx-kernel-build.lock). Nothing is written into the source tree.
+// lock (flock on /tmp/tinyx-kernel-build.lock), except reusing a stored image of a config
+// resolved before: that needs neither make nor the lock, so a profile rebuild does not
+// wait for another run's pruning. Nothing is written into the source tree.
 // A failing build is an outcome (a failed trial), not an Error.
 #pragma once
 
@@ -73,7 +75,12 @@ class KernelBuilder {
 
   private:
     explicit KernelBuilder(KernelBuildOptions options) : m_options(std::move(options)) {}
+    // What an input config resolves to depends on the tree, the arch and the compiler
+    // (Kconfig asks it for CC_VERSION_TEXT and features): the key of KernelStore's
+    // remembered resolutions.
+    std::string resolution_key(std::string_view config_text) const;
     KernelBuildOptions m_options;
+    std::string m_compiler; // `gcc --version`'s first line
 };
 
 // Holds flock(2) on a path until destroyed; waits (interruptibly) while others hold it.

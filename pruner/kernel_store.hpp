@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tinyx::pruner {
 
@@ -28,12 +29,21 @@ class KernelStore {
 
     // The stored image for a resolved config's hash (marked as recently used), if any.
     std::optional<fs::path> find(const std::string& config_hash) const;
-    // Stores a copy of `bzimage`, then evicts the least recently used images beyond capacity.
-    Result<fs::path> put(const std::string& config_hash, const fs::path& bzimage) const;
+    // The resolved .config a stored image was built from (stored next to it), if any.
+    std::optional<std::string> config(const std::string& config_hash) const;
+    // Stores a copy of `bzimage` and its resolved config, then evicts the least recently
+    // used images beyond capacity.
+    Result<fs::path> put(const std::string& config_hash, const fs::path& bzimage, std::string_view config_text) const;
+    // What `make olddefconfig` made of an input config (key: a hash of the input and the
+    // toolchain), so a stored image is found without taking the build lock to resolve again.
+    void remember_resolution(const std::string& input_key, const std::string& config_hash) const;
+    std::optional<std::string> recall_resolution(const std::string& input_key) const;
     const fs::path& dir() const { return m_dir; }
 
   private:
     fs::path entry(const std::string& config_hash) const { return m_dir / (config_hash + ".bzImage"); }
+    fs::path config_entry(const std::string& config_hash) const { return m_dir / (config_hash + ".config"); }
+    fs::path resolution_entry(const std::string& input_key) const { return m_dir / "resolutions" / input_key; }
     fs::path m_dir;
     std::size_t m_capacity;
 };

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <thread>
 
@@ -178,17 +179,72 @@ TEST_CASE("kernel store: keeps the most recently used images", "[pruner][builder
     REQUIRE(write_file_atomic(dir->path() / "image", "bzImage bytes"));
     KernelStore store(dir->path() / "images", 2);
     CHECK_FALSE(store.find("aaaa"));
-    REQUIRE(store.put("aaaa", dir->path() / "image"));
-    REQUIRE(store.put("bbbb", dir->path() / "image"));
+    REQUIRE(store.put("aaaa", dir->path() / "image", "CONFIG_AAAA=y\n"));
+    REQUIRE(store.put("bbbb", dir->path() / "image", "CONFIG_BBBB=y\n"));
     // Deterministic ages: aaaa used long ago, bbbb more recently; a lookup refreshes aaaa.
     const auto now = fs::file_time_type::clock::now();
     fs::last_write_time(dir->path() / "images" / "aaaa.bzImage", now - std::chrono::hours(2));
     fs::last_write_time(dir->path() / "images" / "bbbb.bzImage", now - std::chrono::hours(1));
     REQUIRE(store.find("aaaa"));
-    REQUIRE(store.put("cccc", dir->path() / "image"));
+    REQUIRE(store.put("cccc", dir->path() / "image", "CONFIG_CCCC=y\n"));
     CHECK(store.find("aaaa"));
     CHECK(store.find("cccc"));
     CHECK_FALSE(store.find("bbbb")); // the least recently used one went
     CHECK(read_file(*store.find("cccc")).value() == "bzImage bytes");
+    CHECK(store.config("cccc").value() == "CONFIG_CCCC=y\n");
+    CHECK_FALSE(store.config("bbbb")); // evicted with its image
     CHECK_FALSE(store.find(""));
+
+    CHECK_FALSE(store.recall_resolution("input"));
+    store.remember_resolution("input", "cccc");
+    CHECK(store.recall_resolution("input").value() == "cccc");
+}
+
+TEST_CASE("kernel builder: a config resolved and built before is reused without waiting for the build lock", "[pruner][builder]") {
+    auto dir = TempDir::create("tinyx-store-");
+    REQUIRE(dir);
+    KernelBuildOptions options = fake_build_options(dir->path());
+    options.reuse_stored_images = true;
+    auto builder = KernelBuilder::create(options);
+    REQUIRE(builder);
+    auto first = builder->build("CONFIG_A=y\n");
+    REQUIRE(first);
+    REQUIRE(first->ok);
+
+    // Another run is building (it holds the lock): the stored image comes back at once.
+    auto other = std::make_optional(BuildLock::acquire(options.lock_file));
+    REQUIRE(*other);
+    std::optional<Result<BuildOutcome>> again;
+    std::atomic<bool> reused{false};
+    std::thread reusing([&] {
+        again.emplace(builder->build("CONFIG_A=y\n"));
+        reused = true;
+    });
+    for (int i = 0; i < 100 && !reused; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const bool finished_while_locked = reused;
+    if (!finished_while_locked) other.reset(); // do not hang the test when it fails
+    reusing.join();
+    CHECK(finished_while_locked);
+    REQUIRE(again);
+    REQUIRE(*again);
+    CHECK((*again)->from_store);
+    CHECK((*again)->kernel.config == first->kernel.config);
+    CHECK((*again)->kernel.config_hash == first->kernel.config_hash);
+    CHECK(make_runs(options.build_dir) == 1);
+
+    // Another input still waits for the lock (it must be resolved by make in the build dir).
+    std::optional<Result<BuildOutcome>> other_input;
+    std::atomic<bool> built{false};
+    std::thread building([&] {
+        other_input.emplace(builder->build("CONFIG_B=y\n"));
+        built = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK_FALSE(built);
+    CHECK(make_runs(options.build_dir) == 1);
+    other.reset();
+    building.join();
+    REQUIRE(other_input);
+    REQUIRE(*other_input);
+    CHECK(make_runs(options.build_dir) == 2);
 }
