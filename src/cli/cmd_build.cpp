@@ -125,9 +125,10 @@ void setup_build(CLI::App& app, Runner& runner) {
                 "  tinyx build --app lighttpd --include my.conf:/etc/lighttpd/lighttpd.conf --no-busybox --forward 80 \\\n"
                 "              --run 'lighttpd -D -f /etc/lighttpd/lighttpd.conf' --host-test 'curl -fsI http://$TINYX_HOST:$TINYX_PORT_80/' \\\n"
                 "              --out out/lighttpd   an --include replaces the package's config file\n"
-                "  tinyx build --profile out/nginx/profile.json --app angie --out out/angie   reuse nginx's options\n"
+                "  tinyx build --profile profiles/apps/nginx.json --out out/nginx   the shipped nginx profile: no pruning\n"
+                "  tinyx build --profile profiles/apps/nginx.json --app angie --out out/angie   reuse nginx's options\n"
                 "  tinyx build --profile out/nginx/profile.json --prune --prune-what files --out out/nginx-slim\n"
-                "  tinyx build --app redis-server ... --prune --hint-profile out/nginx/profile.json --out out/redis\n"
+                "  tinyx build --app redis-server ... --prune --hint-profile profiles/apps/nginx.json --out out/redis\n"
                 "              prune redis's own kernel, trying what nginx's pruning removed first\n"
                 "Outputs in --out: bzImage, initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
                 "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input.");
