@@ -284,7 +284,7 @@ Result<EngineResult> Engine::run(const State& start, const ItemSet& candidates) 
     if (!known_strategy(m_options.strategy))
         return Error::bad_input(str("--strategy: unknown strategy '", m_options.strategy, "' (known: sequential, group, trace)"));
     if (m_options.strategy == "trace" && !m_options.hint)
-        return Error::bad_input("--strategy trace needs a coverage trace (kernel trials that boot, not --check-config)");
+        return Error::bad_input("--strategy trace needs a coverage trace: kernel trials that boot, or --coverage FILE from an earlier run");
     m_start = std::chrono::steady_clock::now();
     m_result = EngineResult{};
     m_memo.clear();

@@ -105,6 +105,9 @@ Result<Coverage> coverage_from_json(const Json& json) {
         coverage.boot_seconds = json.value("boot_seconds", 0.0);
         for (const auto& [option, entry] : json.at("candidates").items()) {
             auto name = entry.at("class").get<std::string>();
+            if (name != "ran" && name != "not-ran" && name != "no-code")
+                return Error::bad_input(str("coverage.json: candidates.", option, ".class: '", name,
+                                            "' (expected ran, not-ran or no-code)"));
             coverage.candidates[option] = name == "ran" ? TraceClass::ran
                                           : name == "not-ran" ? TraceClass::not_ran
                                                               : TraceClass::no_code;

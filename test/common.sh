@@ -9,6 +9,25 @@ trap 'status=$?; if [ $status -eq 0 ] || [ $status -eq 125 ]; then rm -rf "$WORK
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*" >&2; exit 125; }
 
+# kernel_tree: the linux-source-6.1 tree the kconfig tests read ($TINYX_KERNEL_SRC, else tinyx's
+# cache, extracted from Debian's tarball by tinyx itself on first use). Without one the test is
+# skipped, unless TINYX_REQUIRE_KERNEL_TREE=1 (scripts/test sets it: scripts/setup installs the
+# tarball, so a missing tree there is a failure, not a reason to pass without testing).
+kernel_tree() {
+    local src=${TINYX_KERNEL_SRC:-${TINYX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyx}/kernel-src/linux-source-6.1}
+    local tarball=/usr/src/linux-source-6.1.tar.xz
+    if [ ! -f "$src/Kconfig" ] && [ -z "${TINYX_KERNEL_SRC:-}" ] && [ -f "$tarball" ]; then
+        : >"$WORK/empty.config"
+        "$TINYX" kconfig resolve --kernel-src "$tarball" --in "$WORK/empty.config" --out "$WORK/extract.config" >&2 ||
+            fail "tinyx could not use $tarball"
+    fi
+    if [ ! -f "$src/Kconfig" ] || [ ! -f "$src/Makefile" ]; then
+        [ "${TINYX_REQUIRE_KERNEL_TREE:-0}" = 1 ] && fail "no kernel tree at $src (TINYX_REQUIRE_KERNEL_TREE=1)"
+        skip "no kernel tree at $src"
+    fi
+    echo "$src"
+}
+
 # expect_status N CMD...: run CMD, capture stdout/stderr into $WORK/out, $WORK/err, require exit N.
 expect_status() {
     local want=$1; shift

@@ -29,6 +29,7 @@ struct PruneOptions {
     std::string resolver = "auto";
     std::string check_config;
     std::string hint_profile;
+    std::string coverage_file;
     std::string out;
     bool resume = false;
     bool json = false;
@@ -80,7 +81,7 @@ Result<int> run_prune(const PruneOptions& options) {
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
         request.evaluator = trials.evaluator;
         request.evaluator_identity = trials.identity;
-        if (options.strategy == "trace") {
+        if (options.strategy == "trace" && options.coverage_file.empty()) {
             TRY_ASSIGN(auto start_text, read_file(options.config));
             TRY_ASSIGN(auto kconfig, kconfig::Kconfig::load(tree));
             pruner::CoverageRequest trace;
@@ -104,6 +105,18 @@ Result<int> run_prune(const PruneOptions& options) {
         }
     } else {
         return Error::bad_input("tinyx prune needs --check-config CMD (or --initrd/--disk with a test)");
+    }
+    if (!options.coverage_file.empty()) {
+        // An earlier coverage boot's classes instead of a new one: with --check-config, trace
+        // can be compared with the other strategies on a real trace, without builds.
+        if (options.strategy != "trace") return Error::bad_input("--coverage is the trace strategy's input: add --strategy trace");
+        TRY_ASSIGN(auto json, read_json_file(options.coverage_file));
+        auto loaded = pruner::coverage_from_json(json);
+        if (!loaded) return Error::bad_input(str("--coverage ", options.coverage_file, ": ", loaded.error().message));
+        coverage = std::move(*loaded);
+        hint.emplace(*coverage);
+        request.hint = &*hint;
+        request.coverage = &*coverage;
     }
     std::optional<pruner::PriorRemovalHint> prior;
     if (!options.hint_profile.empty()) {
@@ -177,6 +190,10 @@ void setup_prune(CLI::App& app, Runner& runner) {
                     "An earlier pruning's profile (a similar app, or this app on another kernel): what it did not keep is "
                     "tried first as one group, then what it kept, one option at a time. A wrong guess costs trials, not "
                     "correctness");
+    cmd->add_option("--coverage", options->coverage_file,
+                    "With --strategy trace: the coverage.json of an earlier coverage boot instead of a new one "
+                    "(with --check-config: compare trace with the other strategies on a real trace, no builds)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--initrd", options->initrd, "Image to boot each trial kernel with (as tinyx boot)");
     cmd->add_option("--disk", options->disk, "Disk image to boot each trial kernel with (as tinyx boot)");
     cmd->add_option("--guest-test", options->guest_test, "Test run inside the guest (as tinyx boot)");

@@ -4,8 +4,7 @@
 # report explains every kept option, bad input exits 2, a failing start exits 1.
 source "$(dirname "$0")/../common.sh"
 
-SRC=${TINYX_KERNEL_SRC:-${TINYX_CACHE_DIR:-$HOME/.cache/tinyx}/kernel-src/linux-source-6.1}
-[ -f "$SRC/Kconfig" ] || skip "no kernel tree at $SRC"
+SRC=$(kernel_tree)
 command -v python3 >/dev/null || skip "python3 is needed to check report.json"
 START="$SRC/arch/x86/configs/x86_64_defconfig"
 
@@ -126,6 +125,35 @@ expect_grep "strategy group" "$WORK/err"
 expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \
     --hint-profile "$TINYX_SOURCE_DIR/profiles/pools/server.json" --check-config "$WORK/oracle.sh" --out "$WORK/x"
 expect_grep "kind is 'pool'" "$WORK/err"
+
+# --coverage: trace from a saved coverage.json, judged by the oracle (no builds). A trace that
+# saw the needed options (and the menus above them) run makes every other one a "not-ran" group.
+python3 - "$WORK/pool" "$WORK/coverage.json" <<'PY'
+import json, sys
+ran = {"NET", "INET", "IPV6", "NETDEVICES", "NET_CORE", "VIRTIO_NET", "E1000", "NET_VENDOR_INTEL", "ETHERNET",
+       "PCI", "HID", "HID_GENERIC"}
+pool = [l.strip().removeprefix("CONFIG_") for l in open(sys.argv[1]) if l.strip()]
+json.dump({"start_hash": "", "blocks": 1, "functions": {"executed": 1, "total": 2}, "objects": {"executed": 1, "total": 2},
+           "candidates": {s: {"class": "ran" if s in ran else "not-ran"} for s in pool}}, open(sys.argv[2], "w"))
+PY
+expect_status 0 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" --strategy trace \
+    --coverage "$WORK/coverage.json" --check-config "$WORK/oracle.sh" --out "$WORK/trace"
+"$WORK/oracle.sh" "$WORK/trace/config" || fail "trace: the final config fails the oracle"
+python3 - "$WORK/group/report.json" "$WORK/trace/report.json" <<'PY'
+import json, sys
+group, trace = (json.load(open(f))["pruning"] for f in sys.argv[1:3])
+assert trace["strategy"] == "trace" and trace["coverage"]["options"]["not_ran"] == 18, trace.get("coverage")
+assert sorted(trace["required"]) == sorted(group["required"]), (trace["required"], group["required"])
+assert trace["trials"] < group["trials"], (trace["trials"], group["trials"])
+print(f"trace (saved coverage): {trace['trials']} oracle runs, group: {group['trials']}")
+PY
+expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \
+    --coverage "$WORK/coverage.json" --check-config "$WORK/oracle.sh" --out "$WORK/x"
+expect_grep "strategy trace" "$WORK/err"
+sed 's/"not-ran"/"maybe"/' "$WORK/coverage.json" >"$WORK/bad-coverage.json"
+expect_status 2 "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" --strategy trace \
+    --coverage "$WORK/bad-coverage.json" --check-config "$WORK/oracle.sh" --out "$WORK/x"
+expect_grep "expected ran, not-ran or no-code" "$WORK/err"
 
 # A start config that fails the test: exit 1, a report that says fail, nothing removed.
 expect_status 1 env HIDDEN="NO_SUCH_OPTION" "$TINYX" prune --kernel-src "$SRC" --config "$START" --candidates "$WORK/pool" \

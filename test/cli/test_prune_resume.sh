@@ -3,8 +3,7 @@
 # config as an uninterrupted run, and the finished trials are not run again.
 source "$(dirname "$0")/../common.sh"
 
-SRC=${TINYX_KERNEL_SRC:-${TINYX_CACHE_DIR:-$HOME/.cache/tinyx}/kernel-src/linux-source-6.1}
-[ -f "$SRC/Kconfig" ] || skip "no kernel tree at $SRC"
+SRC=$(kernel_tree)
 START="$SRC/arch/x86/configs/x86_64_defconfig"
 
 # The oracle counts its runs, so the test can tell replayed trials from new ones.

@@ -5,16 +5,7 @@
 # The kernel's outputs are cached per input hash under the build dir, so reruns are quick.
 source "$(dirname "$0")/../common.sh"
 
-CACHE_ROOT=${TINYX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyx}
-SRC=${TINYX_KERNEL_SRC:-$CACHE_ROOT/kernel-src/linux-source-6.1}
-TARBALL=/usr/src/linux-source-6.1.tar.xz
-if [ ! -f "$SRC/Makefile" ] && [ -z "${TINYX_KERNEL_SRC:-}" ] && [ -f "$TARBALL" ]; then
-    # Let tinyx extract the Debian tarball into its cache (once).
-    : >"$WORK/empty.config"
-    "$TINYX" kconfig resolve --kernel-src "$TARBALL" --in "$WORK/empty.config" --out "$WORK/extract.config" ||
-        fail "tinyx could not use $TARBALL"
-fi
-[ -f "$SRC/Makefile" ] && [ -f "$SRC/Kconfig" ] || skip "no extracted kernel tree at $SRC"
+SRC=$(kernel_tree) # extracted by tinyx from Debian's tarball on first use
 command -v make >/dev/null || skip "make not installed"
 SEEDS=${TINYX_KCONFIG_SEEDS:-$(seq 1 22)}
 CACHE=${TINYX_BINARY_DIR:-$WORK}/kconfig-reference

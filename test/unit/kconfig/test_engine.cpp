@@ -364,6 +364,10 @@ TEST_CASE("kconfig: menu paths in the Linux 6.1 tree", "[kernel]") {
     fs::path root = cache_dir() / "kernel-src" / "linux-source-6.1";
     if (const char* env = std::getenv("TINYX_KERNEL_SRC")) root = env;
     if (!fs::exists(root / "Kconfig")) {
+        // scripts/test extracts the tree first and sets TINYX_REQUIRE_KERNEL_TREE: there, a
+        // missing tree must fail, not pass without testing anything.
+        if (const char* required = std::getenv("TINYX_REQUIRE_KERNEL_TREE"); required && std::string(required) == "1")
+            FAIL("no kernel tree at " << root.string() << " (TINYX_REQUIRE_KERNEL_TREE=1)");
         WARN("no kernel tree at " << root.string() << "; skipped");
         return;
     }
