@@ -104,24 +104,28 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     const fs::path log_path = m_options.build_dir / "tinyx-build.log";
     const KernelStore store = image_store();
     const std::string input_key = resolution_key(config_text);
+    // Fills `outcome` with the stored image of outcome.kernel.config_hash; false if it vanished.
+    auto take_stored = [&](const fs::path& stored) {
+        std::error_code ec;
+        outcome.kernel.bzimage = stored;
+        outcome.kernel.bytes = std::size_t(fs::file_size(stored, ec));
+        outcome.ok = !ec;
+        outcome.from_store = outcome.ok;
+        outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (outcome.ok)
+            log::info(str("kernel: this config (", outcome.kernel.config_hash.substr(0, 12), ") was built before; reusing ",
+                          stored.string()));
+        return outcome.ok;
+    };
     if (m_options.reuse_stored_images && !m_compiler.empty()) {
         // Resolved and built before: no make, no lock.
         if (auto hash = store.recall_resolution(input_key)) {
             auto config = store.config(*hash);
             auto stored = store.find(*hash);
-            std::error_code ec;
             if (config && stored && sha256_hex(*config) == *hash) {
                 outcome.kernel.config = std::move(*config);
                 outcome.kernel.config_hash = *hash;
-                outcome.kernel.bzimage = *stored;
-                outcome.kernel.bytes = std::size_t(fs::file_size(*stored, ec));
-                outcome.ok = !ec;
-                outcome.from_store = true;
-                outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                if (outcome.ok) {
-                    log::info(str("kernel: this config (", hash->substr(0, 12), ") was built before; reusing ", stored->string()));
-                    return outcome;
-                }
+                if (take_stored(*stored)) return outcome;
                 outcome = BuildOutcome{};
             }
         }
@@ -159,20 +163,8 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     outcome.kernel.config_hash = sha256_hex(outcome.kernel.config);
     if (!m_compiler.empty()) store.remember_resolution(input_key, outcome.kernel.config_hash);
     if (m_options.reuse_stored_images) {
-        if (auto stored = store.find(outcome.kernel.config_hash)) {
-            std::error_code ec;
-            outcome.kernel.bzimage = *stored;
-            outcome.kernel.bytes = std::size_t(fs::file_size(*stored, ec));
-            outcome.ok = !ec;
-            outcome.from_store = true;
-            outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            if (outcome.ok) {
-                log::info(str("kernel: this config (", outcome.kernel.config_hash.substr(0, 12),
-                              ") was built before; reusing ", stored->string()));
-                return outcome;
-            }
-            outcome.from_store = false; // vanished (evicted meanwhile): build it
-        }
+        if (auto stored = store.find(outcome.kernel.config_hash); stored && take_stored(*stored)) return outcome;
+        // else: not stored, or it vanished (evicted meanwhile): build it
     }
 
     ProcessSpec make;
