@@ -139,14 +139,19 @@ Result<void> Engine::run_sequential() {
     return success();
 }
 
-std::size_t Engine::next_group_size() const {
-    // Hwang's rule, 2^floor(log2(1/share)), with the share of needed items among
-    // those decided so far; the prior (1 in 32) fades as evidence comes in.
+std::size_t Engine::needed_so_far() const {
     std::size_t needed = 0;
     for (const auto& [item, decision] : m_decided)
         if (decision.removable && m_current.present.count(item)) ++needed;
-    const std::size_t decided = (m_candidates.size() - m_current.present.size()) + needed;
-    const double inverse_share = double(decided + 32) / double(needed + 1);
+    return needed;
+}
+
+std::size_t Engine::next_group_size() const {
+    // Hwang's rule, 2^floor(log2(1/share)), with the share of needed items among
+    // those this phase decided; the prior fades as evidence comes in.
+    const std::size_t needed = needed_so_far() - m_phase_needed_base;
+    const std::size_t removed = m_candidates.size() - m_current.present.size() - m_phase_removed_base;
+    const double inverse_share = (double(removed + needed) + m_phase_prior) / double(needed + 1);
     std::size_t size = 1;
     while (double(size * 2) <= inverse_share) size *= 2;
     return size;
@@ -218,6 +223,11 @@ Result<void> Engine::run_group() {
         }
     }
     for (const auto& item : order) queue.push_back(item);
+    if (m_options.hint) {
+        m_phase_removed_base = m_candidates.size() - m_current.present.size();
+        m_phase_needed_base = needed_so_far();
+        m_phase_prior = 1.0 / std::clamp(m_options.hint->expected_needed_share_left(), 1e-6, 1.0);
+    }
 
     // Members the domain refused to remove (selected by something still on) get
     // another round once the rest has been pruned; after a round without

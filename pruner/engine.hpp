@@ -121,6 +121,7 @@ class Engine {
     // to the front of `queue`. Returns whether the group itself passed.
     Result<bool> test_group(std::vector<Item> group, std::deque<Item>& queue, std::vector<Item>& refused);
     std::size_t next_group_size() const;
+    std::size_t needed_so_far() const; // candidates still present and known to be needed
     bool live(const Item& item) const { return m_current.present.count(item) && !m_decided.count(item); }
     Result<void> confirmation_sweep();
     // Try removing `items` from the current state. Returns what fell.
@@ -140,6 +141,10 @@ class Engine {
     double m_trial_seconds = 0; // measured cost of evaluator runs in this process
     int m_trials_here = 0;
     std::size_t m_estimated_left = 0;
+    // The adaptive phase's group size comes from its own verdicts: the counts when it
+    // began, and the prior inverse share of needed items (SearchHint or 32).
+    std::size_t m_phase_removed_base = 0, m_phase_needed_base = 0;
+    double m_phase_prior = 32;
     std::chrono::steady_clock::time_point m_start;
 };
 

@@ -62,9 +62,13 @@ class SearchHint {
   public:
     virtual ~SearchHint() = default;
     // Initial groups, in the order to try them. Each is tested whole first and
-    // split on failure. Items of `ordered` missing from every group are appended
-    // as one more group. `ordered` is the domain's grouping order.
+    // split on failure. Items of `ordered` (the domain's grouping order) left
+    // undecided afterwards go to the engine's adaptive phase.
     virtual std::vector<std::vector<Item>> initial_groups(const std::vector<Item>& ordered) = 0;
+    // The share of needed items expected among what the groups leave to the adaptive
+    // phase. That phase starts with groups of about its inverse and then learns from its
+    // own verdicts only: what the hinted groups showed says little about the rest.
+    virtual double expected_needed_share_left() const { return 1.0 / 32; }
 };
 
 } // namespace tinyx::pruner

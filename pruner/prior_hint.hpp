@@ -19,8 +19,9 @@ namespace tinyx::pruner {
 class PriorRemovalHint final : public SearchHint {
   public:
     // `kept`: what the earlier pruning kept. `then` (optional) groups the kept
-    // candidates; without it each is tried alone, since a similar app most likely
-    // needs it too, and a group of needed items only costs extra splits.
+    // candidates; those it leaves ungrouped (and all of them without it) are tried
+    // alone, since a similar app most likely needs them too, and a group of needed
+    // items only costs extra splits.
     explicit PriorRemovalHint(std::set<std::string> kept, SearchHint* then = nullptr)
         : m_kept(std::move(kept)), m_then(then) {}
     std::vector<std::vector<Item>> initial_groups(const std::vector<Item>& ordered) override;

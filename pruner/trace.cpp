@@ -230,23 +230,19 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
 
 std::vector<std::vector<Item>> TraceHint::initial_groups(const std::vector<Item>& ordered) {
     std::vector<Item> not_ran, no_code;
-    std::vector<std::vector<Item>> groups;
-    std::vector<Item> ran;
     for (const auto& item : ordered) {
         auto it = m_coverage.candidates.find(item);
         const TraceClass cls = it == m_coverage.candidates.end() ? TraceClass::no_code : it->second;
         if (cls == TraceClass::not_ran) not_ran.push_back(item);
         else if (cls == TraceClass::no_code) no_code.push_back(item);
-        else ran.push_back(item);
     }
     // One large group where the trace predicts "removable". Code that ran is not code
     // that is needed (cgroup, SysV IPC and keys hooks run at every fork and exit; nginx's
-    // trace marks 42 of 74 server options as ran), so ran options go in small groups:
-    // Hwang's rule gives groups of 4 for a needed share of about 1 in 4.
+    // trace marks 42 of 74 server options as ran, 5 were needed), so the options that
+    // ran are searched adaptively with their own share of needed ones.
+    std::vector<std::vector<Item>> groups;
     if (!not_ran.empty()) groups.push_back(std::move(not_ran));
     if (!no_code.empty()) groups.push_back(std::move(no_code));
-    for (std::size_t at = 0; at < ran.size(); at += kRanGroupSize)
-        groups.emplace_back(ran.begin() + std::ptrdiff_t(at), ran.begin() + std::ptrdiff_t(std::min(ran.size(), at + kRanGroupSize)));
     return groups;
 }
 

@@ -313,3 +313,22 @@ TEST_CASE("engine: a prior pruning of another app as a hint: a wrong guess is sp
     require_one_minimal(d, second_judge, hinted.final_state);
     CHECK(hinted.test_runs < plain.test_runs);
 }
+
+TEST_CASE("engine: what a hint leaves is searched with the hint's expected share, learnt from that phase only", "[pruner][engine][hint]") {
+    struct CoverPart final : SearchHint {
+        std::vector<Item> group;
+        std::vector<std::vector<Item>> initial_groups(const std::vector<Item>&) override { return {group}; }
+        double expected_needed_share_left() const override { return 1.0 / 8; }
+    };
+    FakeDomain d = make_tree(200);
+    CoverPart hint;
+    for (int i = 0; i < 160; ++i) hint.group.push_back(str("i", 1000 + i));
+    // Nothing is needed: the hinted group passes, then the 40 items it left go in groups
+    // that start at 8 (the hint's share) and double as they pass; not at the 128 that the
+    // 160 removed items would suggest.
+    auto result = run(d, [](const ItemSet&) { return true; }, "group", nullptr, -1, nullptr, false, &hint).result;
+    CHECK(result.final_state.present.empty());
+    std::vector<std::size_t> sizes;
+    for (const auto& trial : result.trials) sizes.push_back(trial.disabled.size());
+    CHECK(sizes == std::vector<std::size_t>{0, 160, 8, 16, 16});
+}

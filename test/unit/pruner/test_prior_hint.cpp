@@ -29,6 +29,13 @@ TEST_CASE("prior hint: kept items follow an inner hint's grouping", "[pruner][hi
     CHECK(groups[2] == std::vector<Item>{"C"});
 }
 
+TEST_CASE("prior hint: kept items an inner hint leaves ungrouped are tried alone", "[pruner][hint]") {
+    TwoGroups trace; // groups A B X and C Y; says nothing about D
+    PriorRemovalHint hint({"A", "C", "D"}, &trace);
+    auto groups = hint.initial_groups({"A", "B", "C", "D", "X", "Y"});
+    CHECK(groups == std::vector<std::vector<Item>>{{"B", "X", "Y"}, {"A"}, {"C"}, {"D"}});
+}
+
 TEST_CASE("prior hint: a profile that keeps everything, or nothing", "[pruner][hint]") {
     PriorRemovalHint all({"A", "B"});
     CHECK(all.initial_groups({"A", "B"}) == std::vector<std::vector<Item>>{{"A"}, {"B"}});
