@@ -229,21 +229,19 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
 }
 
 std::vector<std::vector<Item>> TraceHint::initial_groups(const std::vector<Item>& ordered) {
-    std::vector<Item> not_ran, no_code;
+    // Never-ran options and those the trace cannot judge (no code of their own) as one
+    // group: the trace predicts the first removable and has nothing against the second;
+    // one trial for both when they pass (nginx's real run: 31 options, none needed).
+    std::vector<Item> first;
     for (const auto& item : ordered) {
         auto it = m_coverage.candidates.find(item);
-        const TraceClass cls = it == m_coverage.candidates.end() ? TraceClass::no_code : it->second;
-        if (cls == TraceClass::not_ran) not_ran.push_back(item);
-        else if (cls == TraceClass::no_code) no_code.push_back(item);
+        if (it == m_coverage.candidates.end() || it->second != TraceClass::ran) first.push_back(item);
     }
-    // One large group where the trace predicts "removable". Code that ran is not code
-    // that is needed (cgroup, SysV IPC and keys hooks run at every fork and exit; nginx's
-    // trace marks 42 of 74 server options as ran, 5 were needed), so the options that
-    // ran are searched adaptively with their own share of needed ones.
-    std::vector<std::vector<Item>> groups;
-    if (!not_ran.empty()) groups.push_back(std::move(not_ran));
-    if (!no_code.empty()) groups.push_back(std::move(no_code));
-    return groups;
+    // Code that ran is not code that is needed (cgroup, SysV IPC and keys hooks run at
+    // every fork and exit; nginx's trace marks 42 of 74 server options as ran, 5 were
+    // needed), so the options that ran are searched adaptively with their own share.
+    if (first.empty()) return {};
+    return {first};
 }
 
 } // namespace tinyx::pruner

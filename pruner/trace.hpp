@@ -1,8 +1,8 @@
 // Trace-guided pruning (the `trace` strategy): one coverage boot of the start config
 // under TCG with QEMU logging every translated block, the executed addresses mapped to
 // the options that compile them (code_map.hpp), and a SearchHint that tries the
-// options whose code never ran first, as one large group, and the options whose code
-// ran in small groups. The test loop still decides every option, so a trace that misses
+// options whose code never ran first, as one large group, and searches the options
+// whose code ran with a higher prior share of needed ones. The test loop still decides every option, so a trace that misses
 // something costs trials, never correctness.
 //
 //   TRY_ASSIGN(auto coverage, coverage_boot(request));   // or load_coverage(file)
@@ -74,8 +74,8 @@ Json coverage_report(const Coverage& coverage, const EngineResult& result);
 class TraceHint final : public SearchHint {
   public:
     explicit TraceHint(const Coverage& coverage) : m_coverage(coverage) {}
-    // Never-ran options as one group, then options without code of their own as one
-    // group; the options that ran are left to the engine's adaptive phase.
+    // Never-ran options and options without code of their own as one group; the options
+    // that ran are left to the engine's adaptive phase.
     std::vector<std::vector<Item>> initial_groups(const std::vector<Item>& ordered) override;
     // nginx needed 5 of the 42 options that ran in its real run; BusyBox httpd needs none.
     // Replaying nginx's run (bench/prune-replay.sh), a prior of 1/16 and the old fixed groups
