@@ -103,12 +103,15 @@ if p:
         md += [f"Not run: {p['reason']}.", ""]
     else:
         md += ["| strategy | trials | kernel builds | memo hits | inferred | kept / removed | wall | mean trial | "
-               "trials ÷ sequential | wall ÷ sequential |", "|---|---|---|---|---|---|---|---|---|---|"]
+               "trial ÷ scratch build | trials ÷ sequential | wall ÷ sequential | builds ÷ group | verify |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, v in p["strategies"].items():
             r = p.get("ratio_vs_sequential", {}).get(name, {})
+            ver = v.get("verify") or {}
             md.append(f"| {name} | {v['trials']} | {v['builds']} | {v['cache_hits']} | {v['inferred']} "
                       f"| {v['kept']} / {v['removed']} | {v['wall_seconds'] / 60:.0f} min | {v['mean_trial_seconds']:.0f} s "
-                      f"| {x(r.get('trials'))} | {x(r.get('wall_seconds'))} |")
+                      f"| {x(v.get('mean_trial_vs_scratch'))} | {x(r.get('trials'))} | {x(r.get('wall_seconds'))} "
+                      f"| {x(v.get('builds_vs_group'))} | {ver.get('passed', '?')}/{ver.get('boots', '?')} |")
         if "scratch_build_seconds" in p:
             md += ["", f"From-scratch build of the start config (no ccache): {p['scratch_build_seconds']:.0f} s."]
         md.append("")
