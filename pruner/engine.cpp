@@ -149,7 +149,8 @@ std::size_t Engine::needed_so_far() const {
 std::size_t Engine::next_group_size() const {
     // Hwang's rule, 2^floor(log2(1/share)), with the share of needed items among
     // those this phase decided; the prior fades as evidence comes in.
-    const std::size_t needed = needed_so_far() - m_phase_needed_base;
+    // (A non-monotone test can pass without an item judged needed: never below zero.)
+    const std::size_t needed = std::max(needed_so_far(), m_phase_needed_base) - m_phase_needed_base;
     const std::size_t removed = m_candidates.size() - m_current.present.size() - m_phase_removed_base;
     const double inverse_share = (double(removed + needed) + m_phase_prior) / double(needed + 1);
     std::size_t size = 1;

@@ -2,8 +2,8 @@
 // under TCG with QEMU logging every translated block, the executed addresses mapped to
 // the options that compile them (code_map.hpp), and a SearchHint that tries the
 // options whose code never ran first, as one large group, and searches the options
-// whose code ran with a higher prior share of needed ones. The test loop still decides every option, so a trace that misses
-// something costs trials, never correctness.
+// whose code ran with a higher prior share of needed ones. The test loop still decides
+// every option, so a trace that misses something costs trials, never correctness.
 //
 //   TRY_ASSIGN(auto coverage, coverage_boot(request));   // or load_coverage(file)
 //   TraceHint hint(coverage);                            // PruneRequest::hint, strategy "trace"
@@ -78,9 +78,9 @@ class TraceHint final : public SearchHint {
     // that ran are left to the engine's adaptive phase.
     std::vector<std::vector<Item>> initial_groups(const std::vector<Item>& ordered) override;
     // nginx needed 5 of the 42 options that ran in its real run; BusyBox httpd needs none.
-    // Replaying nginx's run (bench/prune-replay.sh), a prior of 1/16 and the old fixed groups
-    // of 4 both need 26 runs (1/8: 28, 1/2: 27); where nothing that ran is needed, 1/16
-    // clears 40 options in 2 runs (16, then 32) where groups of 4 took 10.
+    // Replaying nginx's run (bench/prune-replay.sh), a prior of 1/16 or 1/4 needs 25 runs
+    // (1/8 and 1/32: 27); where nothing that ran is needed, 1/16 clears 40 options in 2
+    // runs (16, then 24) where 1/4 takes 4 and the former fixed groups of 4 took 10.
     double expected_needed_share_left() const override { return 1.0 / 16; }
 
   private:
