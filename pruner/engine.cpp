@@ -61,7 +61,9 @@ Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<I
         fs::remove_all(input.work_dir, ec);
         TRY(outcome);
         record.outcome = std::move(*outcome);
-        record.outcome.seconds["total"] = since(start);
+        // A trial's cost leaves out waiting for another run's kernel build (its own entry).
+        const auto wait = record.outcome.seconds.find("lock_wait");
+        record.outcome.seconds["total"] = since(start) - (wait == record.outcome.seconds.end() ? 0.0 : wait->second);
         record.verdict = record.outcome.verdict;
         m_trial_seconds += since(start);
         ++m_trials_here;

@@ -99,7 +99,7 @@ std::vector<std::string> KernelBuilder::make_argv(const std::string& target) con
 
 Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const WhileLocked& while_locked) {
     BuildOutcome outcome;
-    const auto start = std::chrono::steady_clock::now();
+    auto start = std::chrono::steady_clock::now();
     const fs::path config_path = m_options.build_dir / ".config";
     const fs::path log_path = m_options.build_dir / "tinyx-build.log";
     const KernelStore store = image_store();
@@ -134,6 +134,9 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     // that is running re-reads .config (syncconfig) on its way to bzImage, so another run
     // writing its config meanwhile makes this kernel a mixture of both configs.
     TRY_ASSIGN(auto lock, BuildLock::acquire(m_options.lock_file));
+    const auto locked = std::chrono::steady_clock::now();
+    outcome.lock_wait_seconds = std::chrono::duration<double>(locked - start).count();
+    start = locked;
     TRY(write_file_atomic(config_path, config_text));
 
     // make olddefconfig is the authority on what gets built.
@@ -216,6 +219,7 @@ Result<TrialOutcome> KernelTrialEvaluator::evaluate(const TrialInput& trial) {
     TrialOutcome outcome;
     outcome.built = !build.from_store; // a stored image is not a kernel build
     outcome.seconds["build"] = build.seconds;
+    if (build.lock_wait_seconds >= 1) outcome.seconds["lock_wait"] = build.lock_wait_seconds;
     if (!build.ok) {
         outcome.verdict = Verdict::build_failed;
         outcome.evidence = build.log_tail;

@@ -55,7 +55,8 @@ struct BuiltKernel {
 struct BuildOutcome {
     bool ok = false;
     BuiltKernel kernel;
-    double seconds = 0;
+    double seconds = 0;                // resolving and building, after the lock was taken
+    double lock_wait_seconds = 0;      // waiting for another run's build: not this build's cost
     bool from_store = false;           // reused a stored image, nothing was built
     std::vector<std::string> log_tail; // the build log's last lines (why it failed)
     std::vector<std::string> prediction_mismatches; // symbols where make and the predictor disagree
