@@ -12,8 +12,8 @@
 #
 #   bench/prune-real.sh [STRATEGIES...]     (default: sequential group trace)
 # Env: TINYX (binary), OUT (work dir, kept: rerun with RESUME=1 to continue an
-# interrupted strategy), ACCEL (default auto), SKIP_SCRATCH=1 (reuse the last
-# from-scratch measurement in $OUT/scratch.seconds).
+# interrupted strategy; finished strategies are kept, not run again), ACCEL (default
+# auto), SKIP_SCRATCH=1 (reuse the last from-scratch measurement in $OUT/scratch.seconds).
 set -eu -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TINYX=${TINYX:-$ROOT/build/tinyx}
@@ -28,13 +28,24 @@ app=(--app busybox-static --run "busybox httpd -f -p 80 -h /www"
 
 CACHE=${TINYX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyx}
 for strategy in "${STRATEGIES[@]}"; do
+    if [ -f "$OUT/$strategy/report.json" ] && [ -f "$OUT/$strategy.wall" ]; then
+        echo "$strategy: finished in an earlier run (kept; delete $OUT/$strategy to run it again)" >&2
+        continue
+    fi
     # tinyx keeps every built kernel by config hash; emptied so that no strategy boots
     # images an earlier strategy built (ccache and the kept build dir stay, as for a user).
     rm -rf "$CACHE"/kernel-build/*-images
+    # Wall time adds up over interrupted and resumed runs ($strategy.wall-partial).
+    before=$(cat "$OUT/$strategy.wall-partial" 2>/dev/null || echo 0)
     start=$(date +%s)
-    "$TINYX" build "${app[@]}" --prune --strategy "$strategy" --verify 5 --out "$OUT/$strategy" \
-        ${RESUME:+--resume} >"$OUT/$strategy.log" 2>&1 || { echo "$strategy: tinyx build failed, see $OUT/$strategy.log" >&2; exit 1; }
-    echo $(($(date +%s) - start)) >"$OUT/$strategy.wall"
+    if ! "$TINYX" build "${app[@]}" --prune --strategy "$strategy" --verify 5 --out "$OUT/$strategy" \
+        ${RESUME:+--resume} >>"$OUT/$strategy.log" 2>&1; then
+        echo $((before + $(date +%s) - start)) >"$OUT/$strategy.wall-partial"
+        echo "$strategy: tinyx build failed or was interrupted, see $OUT/$strategy.log (continue with RESUME=1)" >&2
+        exit 1
+    fi
+    echo $((before + $(date +%s) - start)) >"$OUT/$strategy.wall"
+    rm -f "$OUT/$strategy.wall-partial"
 done
 
 # Baseline: the start config built from scratch, no ccache, in a fresh build dir.
