@@ -85,7 +85,8 @@ std::string summary_markdown(const PruneRequest& request, const PruneResult& res
     md += str("- candidates: ", result.candidates, "; removed ", engine.removed.size(), "; kept ", engine.kept.size(), "\n");
     md += str("- trials: ", engine.test_runs, " test runs (", engine.replayed, " replayed from the journal), ", engine.cache_hits,
               " answered from the memo, ", engine.inferred, " failures implied by a failing superset state, ", engine.skipped_no_effect, " removals the resolver refused (no trial)\n");
-    md += str("- builds: ", engine.builds, "; resolves: ", engine.resolves, "\n");
+    md += str("- builds: ", pruning.at("builds").get<int>(), request.coverage && request.coverage->built_start ? " (one for the coverage boot)" : "",
+              "; resolves: ", engine.resolves, "\n");
     md += str("- time: ", human_seconds(pruning["seconds"]["total"].get<double>()), "\n\n");
     if (!result.passed) {
         md += "The start config fails the test, so nothing was pruned. Evidence:\n\n```\n";
@@ -246,7 +247,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"domain", domain.kind()},
                  {"candidates", result.candidates},
                  {"trials", outcome.test_runs},
-                 {"builds", outcome.builds},
+                 {"builds", outcome.builds + (request.coverage && request.coverage->built_start ? 1 : 0)},
                  {"cache_hits", outcome.cache_hits},
                  {"inferred", outcome.inferred},
                  {"replayed", outcome.replayed},

@@ -170,4 +170,12 @@ TEST_CASE("trace: candidates are classified by executed code, and the hint order
     REQUIRE(again);
     CHECK(again->candidates == coverage.candidates);
     CHECK(again->evidence == coverage.evidence);
+    // The start config's build is counted once, also by a resumed run that reloads the file.
+    CHECK_FALSE(again->built_start); // classify() alone built nothing
+    coverage.built_start = true;
+    coverage.start_build_seconds = 42;
+    auto resumed = coverage_from_json(coverage_json(coverage));
+    REQUIRE(resumed);
+    CHECK(resumed->built_start);
+    CHECK(resumed->start_build_seconds == 42);
 }
