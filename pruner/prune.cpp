@@ -75,6 +75,9 @@ Json trial_json(const TrialRecord& trial) {
     return out;
 }
 
+// The trace strategy's coverage boot built the start config: a kernel build of this run.
+bool coverage_built_start(const PruneRequest& request) { return request.coverage && request.coverage->built_start; }
+
 std::string summary_markdown(const PruneRequest& request, const PruneResult& result, const Json& pruning) {
     const auto& engine = result.engine;
     std::string md;
@@ -85,7 +88,7 @@ std::string summary_markdown(const PruneRequest& request, const PruneResult& res
     md += str("- candidates: ", result.candidates, "; removed ", engine.removed.size(), "; kept ", engine.kept.size(), "\n");
     md += str("- trials: ", engine.test_runs, " test runs (", engine.replayed, " replayed from the journal), ", engine.cache_hits,
               " answered from the memo, ", engine.inferred, " failures implied by a failing superset state, ", engine.skipped_no_effect, " removals the resolver refused (no trial)\n");
-    md += str("- builds: ", pruning.at("builds").get<int>(), request.coverage && request.coverage->built_start ? " (one for the coverage boot)" : "",
+    md += str("- builds: ", pruning.at("builds").get<int>(), coverage_built_start(request) ? " (one for the coverage boot)" : "",
               "; resolves: ", engine.resolves, "\n");
     md += str("- time: ", human_seconds(pruning["seconds"]["total"].get<double>()), "\n\n");
     if (!result.passed) {
@@ -247,7 +250,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"domain", domain.kind()},
                  {"candidates", result.candidates},
                  {"trials", outcome.test_runs},
-                 {"builds", outcome.builds + (request.coverage && request.coverage->built_start ? 1 : 0)},
+                 {"builds", outcome.builds + (coverage_built_start(request) ? 1 : 0)},
                  {"cache_hits", outcome.cache_hits},
                  {"inferred", outcome.inferred},
                  {"replayed", outcome.replayed},
