@@ -13,7 +13,10 @@
 #   bench/prune-real.sh [STRATEGIES...]     (default: sequential group trace)
 # Env: TINYX (binary), OUT (work dir, kept: rerun with RESUME=1 to continue an
 # interrupted strategy; finished strategies are kept, not run again), ACCEL (default
-# auto), SKIP_SCRATCH=1 (reuse the last from-scratch measurement in $OUT/scratch.seconds).
+# auto), SKIP_SCRATCH=1 (reuse the last from-scratch measurement in $OUT/scratch.seconds),
+# POOL and BASELET (profile files: the candidates and the platform base; default tinyx's own,
+# profiles/pools/server.json and profiles/baselets/qemu-x86_64.json). bench/stage-pruning.sh
+# also runs it with bench/profiles/leaf-pool.json, whose one-at-a-time run takes minutes.
 set -eu -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TINYX=${TINYX:-$ROOT/build/tinyx}
@@ -25,6 +28,8 @@ mkdir -p "$OUT"
 app=(--app busybox-static --run "busybox httpd -f -p 80 -h /www"
      --include "$ROOT/profiles/examples/busybox-httpd/www:/www" --no-busybox --forward 80
      --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx' --accel "$ACCEL")
+[ -n "${POOL:-}" ] && app+=(--pool "$POOL")
+[ -n "${BASELET:-}" ] && app+=(--baselet "$BASELET")
 
 CACHE=${TINYX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyx}
 for strategy in "${STRATEGIES[@]}"; do

@@ -97,24 +97,34 @@ if o and o["rows"]:
            "Kept > k: the hidden options' dependencies must stay too.", ""]
 
 p = data["pruning"]
-if p:
-    md += ["## Pruning cost, real kernel builds (bench/prune-real.sh)", ""]
-    if p.get("skipped"):
-        md += [f"Not run: {p['reason']}.", ""]
-    else:
-        md += ["| strategy | trials | kernel builds | memo hits | inferred | kept / removed | wall | mean trial | "
-               "trial ÷ scratch build | trials ÷ sequential | wall ÷ sequential | builds ÷ group | verify |",
-               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for name, v in p["strategies"].items():
-            r = p.get("ratio_vs_sequential", {}).get(name, {})
-            ver = v.get("verify") or {}
-            md.append(f"| {name} | {v['trials']} | {v['builds']} | {v['cache_hits']} | {v['inferred']} "
-                      f"| {v['kept']} / {v['removed']} | {v['wall_seconds'] / 60:.0f} min | {v['mean_trial_seconds']:.0f} s "
-                      f"| {x(v.get('mean_trial_vs_scratch'))} | {x(r.get('trials'))} | {x(r.get('wall_seconds'))} "
-                      f"| {x(v.get('builds_vs_group'))} | {ver.get('passed', '?')}/{ver.get('boots', '?')} |")
-        if "scratch_build_seconds" in p:
-            md += ["", f"From-scratch build of the start config (no ccache): {p['scratch_build_seconds']:.0f} s."]
-        md.append("")
+for name, pool in (p or {}).get("pools", {}).items():
+    md += [f"## Pruning cost, real kernel builds: {name} pool (bench/prune-real.sh)", "",
+           f"BusyBox httpd, host curl test, candidates {pool['pool']}.", ""]
+    unfinished = [f"{strategy}: interrupted after {u['trials']} trials ({u['builds']} builds) for "
+                  f"{u['candidates']} candidates, {(u['wall_seconds'] or 0) / 60:.0f} min; trial costs "
+                  f"{', '.join(map(str, u['trial_seconds']))} s (continue with RESUME=1)."
+                  for strategy, u in pool.get("unfinished", {}).items()]
+    if pool.get("skipped"):
+        md += [f"Not run: {pool['reason']}."] + unfinished + [""]
+        continue
+    md += ["| strategy | trials | kernel builds | memo hits | inferred | kept / removed | wall | mean trial | "
+           "trial ÷ scratch build | trials ÷ sequential | wall ÷ sequential | builds ÷ group | verify | kernel |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for strategy, v in pool["strategies"].items():
+        r = pool.get("ratio_vs_sequential", {}).get(strategy, {})
+        ver = v.get("verify") or {}
+        md.append(f"| {strategy} | {v['trials']} | {v['builds']} | {v['cache_hits']} | {v['inferred']} "
+                  f"| {v['kept']} / {v['removed']} | {v['wall_seconds'] / 60:.0f} min | {v['mean_trial_seconds']:.0f} s "
+                  f"| {x(v.get('mean_trial_vs_scratch'))} | {x(r.get('trials'))} | {x(r.get('wall_seconds'))} "
+                  f"| {x(v.get('builds_vs_group'))} | {ver.get('passed', '?')}/{ver.get('boots', '?')} "
+                  f"| {v['kernel_bytes']:,} B |")
+    md += [""] + unfinished if unfinished else []
+    kept = {tuple(v["required"]) for v in pool["strategies"].values()}
+    md += ["", "Kept: " + ("; ".join(", ".join(k) or "(none)" for k in sorted(kept))) +
+           (" (every strategy the same)" if len(kept) == 1 else " (strategies differ)") + "."]
+    if "scratch_build_seconds" in pool:
+        md += ["", f"From-scratch build of the start config (no ccache, fresh build dir): {pool['scratch_build_seconds']:.0f} s."]
+    md.append("")
 
 bl = data["build"]
 if bl and bl["apps"]:

@@ -11,8 +11,10 @@
 #   --stages LIST         comma-separated, in this order by default:
 #                         deps,build,images,sizes,latency,boot,oracle,pruning,report
 #   --out DIR             output directory (default out/bench; or $OUT)
-#   --skip-slow           leave out the stages that build kernels (build; pruning's real runs)
-#   --with-real-pruning   run bench/prune-real.sh in the pruning stage (hours on 2 cores);
+#   --skip-slow           build no kernels: leave out the build stage and the pruning stage's
+#                         real runs (the leaf pool, ~1 h; the stage reports earlier results)
+#   --with-real-pruning   also prune the 74-option server pool one option at a time and with
+#                         each other strategy (~15 h on 2 cores; resumable with RESUME=1);
 #                         without it the stage reports an earlier run's results or "skipped"
 #   --no-deps             do not run bench/setup-deps.sh (apt-get install)
 # Env (see bench/lib.sh): ACCEL, APPS, KERNEL, BUILD_<app>, MEMORY, REQUESTS, BOOTS, ORACLE_K,
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 done
 if [ $skip_slow = 1 ]; then
     stages=${stages//build/}
+    export SKIP_SLOW=1
     [ "${RUN_REAL_PRUNING:-0}" = 1 ] && { echo "bench/run.sh: --skip-slow and --with-real-pruning contradict" >&2; exit 2; }
 fi
 # Dependencies first: lib.sh needs tinyx, the stages need the tools.
