@@ -119,7 +119,7 @@ for name, pool in (p or {}).get("pools", {}).items():
                   f"| {x(v.get('builds_vs_group'))} | {ver.get('passed', '?')}/{ver.get('boots', '?')} "
                   f"| {v['kernel_bytes']:,} B |")
     md += [""] + unfinished if unfinished else []
-    kept = {tuple(v["required"]) for v in pool["strategies"].values()}
+    kept = {tuple(sorted(v["required"])) for v in pool["strategies"].values()}
     md += ["", "Kept: " + ("; ".join(", ".join(k) or "(none)" for k in sorted(kept))) +
            (" (every strategy the same)" if len(kept) == 1 else " (strategies differ)") + "."]
     if "scratch_build_seconds" in pool:

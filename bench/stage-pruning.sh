@@ -37,13 +37,13 @@ def pool_results(d):
     # An interrupted strategy (its journal, no report yet): trials and wall time so far.
     unfinished = {}
     for s in strategies:
-        journal = f"{d}/{s}/prune/journal.jsonl"
-        if s in done or not os.path.exists(journal):
+        journal, candidates = f"{d}/{s}/prune/journal.jsonl", f"{d}/{s}/prune/candidates"
+        if s in done or not os.path.exists(journal) or not os.path.exists(candidates):
             continue
         trials = [json.loads(l) for l in open(journal) if l.startswith('{"id"')]
         partial = f"{d}/{s}.wall-partial"
         unfinished[s] = {"trials": len(trials), "builds": sum(1 for t in trials if t.get("built")),
-                         "candidates": sum(1 for _ in open(f"{d}/{s}/prune/candidates")),
+                         "candidates": sum(1 for _ in open(candidates)),
                          "wall_seconds": int(open(partial).read()) if os.path.exists(partial) else None,
                          "trial_seconds": [round(t["seconds"].get("total", 0)) for t in trials]}
     if not done:
