@@ -118,7 +118,8 @@ for name, pool in (p or {}).get("pools", {}).items():
                   f"| {x(v.get('mean_trial_vs_scratch'))} | {x(r.get('trials'))} | {x(r.get('wall_seconds'))} "
                   f"| {x(v.get('builds_vs_group'))} | {ver.get('passed', '?')}/{ver.get('boots', '?')} "
                   f"| {v['kernel_bytes']:,} B |")
-    md += [""] + unfinished if unfinished else []
+    if unfinished:
+        md += [""] + unfinished
     kept = {tuple(sorted(v["required"])) for v in pool["strategies"].values()}
     md += ["", "Kept: " + ("; ".join(", ".join(k) or "(none)" for k in sorted(kept))) +
            (" (every strategy the same)" if len(kept) == 1 else " (strategies differ)") + "."]
