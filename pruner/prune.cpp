@@ -76,7 +76,7 @@ Json trial_json(const TrialRecord& trial) {
 }
 
 // The trace strategy's coverage boot built the start config: a kernel build of this run.
-bool coverage_built_start(const PruneRequest& request) { return request.coverage && request.coverage->built_start; }
+bool coverage_built_start(const PruneRequest& request) { return request.coverage && request.coverage->start_build_seconds; }
 
 std::string summary_markdown(const PruneRequest& request, const PruneResult& result, const Json& pruning) {
     const auto& engine = result.engine;

@@ -91,7 +91,7 @@ Json coverage_json(const Coverage& coverage) {
               {"objects", {{"executed", coverage.objects_executed}, {"total", coverage.objects_total}}},
               {"boot_seconds", coverage.boot_seconds},
               {"candidates", candidates}};
-    if (coverage.built_start) json["start_build_seconds"] = coverage.start_build_seconds;
+    if (coverage.start_build_seconds) json["start_build_seconds"] = *coverage.start_build_seconds;
     return json;
 }
 
@@ -105,8 +105,8 @@ Result<Coverage> coverage_from_json(const Json& json) {
         coverage.objects_executed = json.at("objects").at("executed").get<std::size_t>();
         coverage.objects_total = json.at("objects").at("total").get<std::size_t>();
         coverage.boot_seconds = json.value("boot_seconds", 0.0);
-        coverage.start_build_seconds = json.value("start_build_seconds", 0.0);
-        coverage.built_start = json.contains("start_build_seconds"); // a resumed run made that build
+        if (json.contains("start_build_seconds")) // a resumed run made that build
+            coverage.start_build_seconds = json.at("start_build_seconds").get<double>();
         for (const auto& [option, entry] : json.at("candidates").items()) {
             auto name = entry.at("class").get<std::string>();
             if (name != "ran" && name != "not-ran" && name != "no-code")
@@ -222,7 +222,6 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     auto coverage = classify(*map, executed, request.candidates, request.kconfig);
     coverage.start_hash = start_hash;
     coverage.boot_seconds = seconds;
-    coverage.built_start = true;
     coverage.start_build_seconds = built.seconds;
     TRY(write_json_file(file, coverage_json(coverage)));
     std::map<TraceClass, int> count;

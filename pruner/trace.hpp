@@ -16,6 +16,7 @@
 #include "pruner/kernel_builder.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,9 @@ struct Coverage {
     // ("ep_poll (fs/eventpoll.o)"), or "needed by X" when it ran through a dependent.
     std::map<std::string, std::vector<std::string>> evidence;
     double boot_seconds = 0;
-    // The coverage boot's build of the start config: a kernel build of the run like any
-    // trial's (reported in pruning.builds). False for classes loaded with --coverage FILE.
-    bool built_start = false;
-    double start_build_seconds = 0;
+    // Seconds of the coverage boot's build of the start config: a kernel build of the run like
+    // any trial's (reported in pruning.builds). Empty for classes loaded with --coverage FILE.
+    std::optional<double> start_build_seconds;
 };
 
 // Classify candidates from executed addresses. `kconfig` (optional) propagates `ran`

@@ -114,7 +114,7 @@ Result<int> run_prune(const PruneOptions& options) {
         auto loaded = pruner::coverage_from_json(json);
         if (!loaded) return Error::bad_input(str("--coverage ", options.coverage_file, ": ", loaded.error().message));
         coverage = std::move(*loaded);
-        coverage->built_start = false; // that build belongs to the run that made the file
+        coverage->start_build_seconds.reset(); // that build belongs to the run that made the file
         hint.emplace(*coverage);
         request.hint = &*hint;
         request.coverage = &*coverage;

@@ -171,11 +171,10 @@ TEST_CASE("trace: candidates are classified by executed code, and the hint order
     CHECK(again->candidates == coverage.candidates);
     CHECK(again->evidence == coverage.evidence);
     // The start config's build is counted once, also by a resumed run that reloads the file.
-    CHECK_FALSE(again->built_start); // classify() alone built nothing
-    coverage.built_start = true;
+    CHECK_FALSE(again->start_build_seconds); // classify() alone built nothing
     coverage.start_build_seconds = 42;
     auto resumed = coverage_from_json(coverage_json(coverage));
     REQUIRE(resumed);
-    CHECK(resumed->built_start);
-    CHECK(resumed->start_build_seconds == 42);
+    REQUIRE(resumed->start_build_seconds);
+    CHECK(*resumed->start_build_seconds == 42);
 }
