@@ -78,7 +78,8 @@ Result<AccelDecision> choose_accelerator(AccelChoice choice, const fs::path& qem
         return AccelDecision{Accelerator::tcg, str("no usable ", kvm_device.string())};
 
     TRY_ASSIGN(std::string key, probe_key(qemu));
-    fs::path cache_file = cache_dir() / "accel" / str("kvm-probe-", sha256_hex(key).substr(0, 16), ".json");
+    TRY_ASSIGN(auto cache, cache_dir());
+    fs::path cache_file = cache / "accel" / str("kvm-probe-", sha256_hex(key).substr(0, 16), ".json");
     if (fs::exists(cache_file)) {
         auto cached = read_json_file(cache_file);
         if (cached && cached->is_object() && cached->value("key", "") == key && cached->contains("kvm_works") &&

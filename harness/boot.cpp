@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <set>
+#include <csignal>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace tinyx::harness {
@@ -33,6 +35,7 @@ double since(Clock::time_point start) { return std::chrono::duration<double>(Clo
 struct Fd {
     int fd = -1;
     Fd() = default;
+    Fd(Fd&& other) noexcept : fd(std::exchange(other.fd, -1)) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
     ~Fd() {
@@ -60,22 +63,26 @@ Result<std::vector<int>> pick_free_ports(std::size_t count) {
     return ports;
 }
 
+// Everything `fd` has to give now (a file up to its end, a non-blocking socket until it would block).
+std::string read_available(int fd) {
+    std::string data;
+    char buffer[65536];
+    while (true) {
+        auto n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        data.append(buffer, std::size_t(n));
+    }
+    return data;
+}
+
 // Reads what QEMU appended to the console file since the last call.
 class ConsoleFile {
   public:
     explicit ConsoleFile(fs::path path) : m_path(std::move(path)) {}
     std::string read_new() {
         if (m_fd.fd < 0) m_fd.fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-        std::string data;
-        if (m_fd.fd < 0) return data;
-        char buffer[65536];
-        while (true) {
-            auto n = ::read(m_fd.fd, buffer, sizeof buffer);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            data.append(buffer, std::size_t(n));
-        }
-        return data;
+        return m_fd.fd < 0 ? std::string() : read_available(m_fd.fd);
     }
 
   private:
@@ -94,12 +101,62 @@ GuestParams guest_params(const BootRequest& request, std::string nonce) {
     params.nonce = std::move(nonce);
     params.guest_test = request.guest_test;
     params.wait_ports = ports_to_wait_for(request);
-    params.wait_seconds = std::max(1, std::min(request.port_wait_seconds, int(request.timeout_seconds)));
+    params.wait_seconds = int(std::clamp(std::min(double(request.port_wait_seconds), request.timeout_seconds), 1.0, 86400.0));
     params.keep_running_after_test = !request.host_test.empty();
+    return params;
+}
+
+KernelLineParams kernel_line_params(const BootRequest& request) {
+    KernelLineParams params;
     params.disk_root = request.disk.has_value();
     params.append = request.append;
     return params;
 }
+
+// The host end of the marker channel: a Unix socket in a private directory that QEMU
+// connects to as the guest's second serial port. Only the init inside the guest has the
+// other end (harness/protocol.h).
+class MarkerChannel {
+  public:
+    static Result<MarkerChannel> listen() {
+        // Not under $TMPDIR: a Unix socket's path must fit in 108 bytes.
+        TRY_ASSIGN(auto dir, TempDir::create("tinyx-channel-", "/tmp"));
+        MarkerChannel channel(std::move(dir));
+        channel.m_listen.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (channel.m_listen.fd < 0) return Error::from_errno(errno, "socket(AF_UNIX)");
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        const std::string path = channel.path().string();
+        if (path.size() >= sizeof address.sun_path) return Error::internal(str("socket path too long: ", path));
+        std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+        if (::bind(channel.m_listen.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::listen(channel.m_listen.fd, 1) != 0)
+            return Error::from_errno(errno, str("listening on ", path));
+        return channel;
+    }
+    fs::path path() const { return m_dir.path() / "markers"; }
+
+    // Accepts QEMU's connection, sends what is queued, returns what arrived.
+    std::string pump() {
+        if (m_conn.fd < 0) {
+            m_conn.fd = ::accept4(m_listen.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (m_conn.fd < 0) return {};
+        }
+        while (!m_out.empty()) {
+            auto n = ::send(m_conn.fd, m_out.data(), m_out.size(), MSG_NOSIGNAL);
+            if (n <= 0) break; // the rest goes when the guest has read some
+            m_out.erase(0, std::size_t(n));
+        }
+        return read_available(m_conn.fd);
+    }
+    void send(std::string bytes) { m_out += bytes; }
+
+  private:
+    explicit MarkerChannel(TempDir dir) : m_dir(std::move(dir)) {}
+    TempDir m_dir;
+    Fd m_listen, m_conn;
+    std::string m_out;
+};
 
 // Everything one boot observed, turned into a verdict at the end.
 struct Observation {
@@ -109,6 +166,7 @@ struct Observation {
     std::optional<int> test_exit;
     std::optional<std::string> app_exited;
     std::optional<std::string> init_error;
+    std::optional<std::string> wrong_protocol; // the init said hello with another version
 };
 
 std::optional<int> parse_status(const std::string& value) {
@@ -126,18 +184,30 @@ struct Outcome {
     std::string reason;
 };
 
-// One QEMU run: start it, follow the console, run the host test, decide.
+// QEMU's own complaints that mean the host, not the guest, failed: no memory for the
+// guest, a full disk, an accelerator that cannot start, our socket gone.
+bool qemu_failed_on_the_host(const ProcessResult& qemu) {
+    if (qemu.signal) return true; // killed by someone else than us: the OOM killer, say
+    if (!qemu.exit_code || *qemu.exit_code == 0) return false;
+    for (const char* sign : {"Cannot allocate memory", "cannot set up guest memory", "No space left on device",
+                             "Input/output error", "Failed to connect", "failed to initialize kvm", "Could not access KVM"})
+        if (qemu.out.find(sign) != std::string::npos) return true;
+    return false;
+}
+
+// One QEMU run: start it, follow the marker channel and the console, run the host test, decide.
 class BootSession {
   public:
     BootSession(const BootRequest& request, Accelerator accel, int memory_mb, fs::path console_log, std::string nonce)
         : m_request(request), m_accel(accel), m_memory_mb(memory_mb), m_console_log(std::move(console_log)),
-          m_nonce(nonce), m_parser(std::move(nonce)) {}
+          m_nonce(nonce), m_channel_parser(std::move(nonce)) {}
 
     // Returns nothing when QEMU could not bind a forwarded port (retry with other ports).
     Result<std::optional<BootRun>> run(const std::vector<PortForward>& forwards);
 
   private:
     void handle(const Marker& marker);
+    void take_channel(const std::string& bytes, MarkerChannel& channel);
     Result<void> start_host_test(const std::vector<PortForward>& forwards);
     std::optional<Outcome> decide(bool qemu_gone);
     std::string phase() const;
@@ -147,7 +217,9 @@ class BootSession {
     int m_memory_mb;
     fs::path m_console_log;
     std::string m_nonce;
-    ConsoleParser m_parser;
+    ChannelParser m_channel_parser;
+    ConsoleParser m_console;
+    bool m_params_sent = false;
     Observation m_seen;
     BootRun m_run;
     Clock::time_point m_start;
@@ -156,7 +228,7 @@ class BootSession {
 };
 
 std::string BootSession::phase() const {
-    if (!m_seen.init) return m_parser.bytes_seen() == 0 ? "the first console output" : "the kernel to start /init";
+    if (!m_seen.init) return m_console.bytes_seen() == 0 ? "the first console output" : "the kernel to start /init";
     if (!m_seen.app_started) return "the app to start (and its ports to accept connections)";
     if (!m_request.guest_test.empty() && !m_seen.test_exit) return "the guest test to finish";
     return "the host test to finish";
@@ -177,6 +249,7 @@ void BootSession::handle(const Marker& marker) {
         m_run.seconds.test_start = now;
         m_run.guest_ms.test_start = marker.uptime_ms;
     } else if (marker.event == TINYX_EVENT_TEST_EXIT) {
+        if (m_seen.test_exit) return; // the init reports the test once
         m_seen.test_exit = parse_status(marker.value).value_or(255);
         m_run.guest_test_status = m_seen.test_exit;
         m_run.seconds.test_done = now;
@@ -188,6 +261,19 @@ void BootSession::handle(const Marker& marker) {
     } else {
         log::debug(str("ignoring unknown guest event '", marker.event, "'"));
     }
+}
+
+// Channel bytes: the hello first (answered with this boot's parameters), then markers.
+void BootSession::take_channel(const std::string& bytes, MarkerChannel& channel) {
+    for (const auto& marker : m_channel_parser.feed(bytes)) handle(marker);
+    if (m_params_sent || !m_channel_parser.hello()) return;
+    m_params_sent = true;
+    if (*m_channel_parser.hello() != TINYX_PROTOCOL_VERSION) {
+        m_seen.wrong_protocol = *m_channel_parser.hello();
+        return;
+    }
+    channel.send(channel_parameters(guest_params(m_request, m_nonce)));
+    take_channel(channel.pump(), channel); // sends them; what the init says next is read here too
 }
 
 Result<void> BootSession::start_host_test(const std::vector<PortForward>& forwards) {
@@ -209,6 +295,10 @@ std::optional<Outcome> BootSession::decide(bool qemu_gone) {
     const bool want_guest_test = !m_request.guest_test.empty();
     const bool want_host_test = !m_request.host_test.empty();
 
+    if (m_seen.wrong_protocol)
+        return Outcome{Verdict::boot_failed, str("the image's init speaks boot-test protocol ", *m_seen.wrong_protocol,
+                                                 "; this tinyx speaks ", TINYX_PROTOCOL_VERSION,
+                                                 ": rebuild the image with this tinyx")};
     if (m_seen.init_error) return Outcome{Verdict::boot_failed, str("the guest init failed: ", *m_seen.init_error)};
     if (m_seen.app_exited && !m_seen.app_started)
         return Outcome{Verdict::boot_failed, str("the app exited with status ", *m_seen.app_exited, " before it started")};
@@ -233,10 +323,16 @@ std::optional<Outcome> BootSession::decide(bool qemu_gone) {
     }
     if (!qemu_gone) return std::nullopt;
 
-    if (m_parser.panic_line()) return Outcome{Verdict::boot_failed, str("kernel panic: ", *m_parser.panic_line())};
+    if (m_console.panic_line()) return Outcome{Verdict::boot_failed, str("kernel panic: ", *m_console.panic_line())};
     if (m_seen.app_exited) return Outcome{Verdict::boot_failed, str("the app exited with status ", *m_seen.app_exited)};
-    if (m_parser.bytes_seen() == 0) return Outcome{Verdict::boot_failed, "QEMU ended without any console output"};
-    if (!m_seen.init) return Outcome{Verdict::boot_failed, "the guest ended before /init reported (no init, or it crashed)"};
+    if (m_console.bytes_seen() == 0) return Outcome{Verdict::boot_failed, "QEMU ended without any console output"};
+    if (!m_seen.init) {
+        // Console text is no verdict, but it is the best explanation when the channel never came up.
+        if (m_console.init_error_line()) return Outcome{Verdict::boot_failed, *m_console.init_error_line()};
+        if (!m_channel_parser.hello())
+            return Outcome{Verdict::boot_failed, "the guest ended before /init reported (no init, it crashed, or it could not open its marker channel)"};
+        return Outcome{Verdict::boot_failed, "the guest ended before /init reported"};
+    }
     if (!m_seen.app_started) return Outcome{Verdict::boot_failed, "the guest ended before the app started"};
     if (m_seen.test_started) return Outcome{Verdict::boot_failed, "the guest ended during the guest test without its exit status"};
     return Outcome{Verdict::boot_failed, "the guest ended before the test finished"};
@@ -247,6 +343,7 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
     m_run.accel = m_accel;
     m_run.forwards = forwards;
 
+    TRY_ASSIGN(auto channel, MarkerChannel::listen());
     QemuLaunch launch;
     launch.qemu = m_request.qemu;
     launch.kernel = m_request.kernel;
@@ -255,8 +352,10 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
     launch.memory_mb = m_memory_mb;
     launch.accel = m_accel;
     launch.console_log = m_console_log;
+    launch.marker_socket = channel.path();
+    launch.outbound_network = m_request.outbound_network;
     launch.forwards = forwards;
-    launch.kernel_command_line = kernel_command_line(guest_params(m_request, m_nonce));
+    launch.kernel_command_line = kernel_command_line(kernel_line_params(m_request));
     launch.extra_args = m_request.qemu_extra_args;
     ProcessSpec spec;
     spec.argv = qemu_argv(launch);
@@ -274,6 +373,7 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
     ConsoleFile console(m_console_log);
     auto last_output = Clock::now();
     bool qemu_gone = false;
+    bool ended_by_us = false;
     std::optional<Outcome> outcome;
 
     while (!outcome) {
@@ -281,14 +381,14 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
         if (m_host_test && !m_host_result && m_host_test->pump(milliseconds(qemu_gone ? 50 : 0)))
             m_host_result = m_host_test->wait();
 
+        take_channel(channel.pump(), channel);
         auto text = console.read_new();
         if (!text.empty()) {
             if (m_run.seconds.first_output < 0) m_run.seconds.first_output = since(m_start);
             last_output = Clock::now();
-            for (const auto& marker : m_parser.feed(text)) handle(marker);
+            m_console.feed(text);
         }
-        if (qemu_gone)
-            for (const auto& marker : m_parser.finish()) handle(marker);
+        if (qemu_gone) m_console.finish();
 
         if (interrupt::requested()) {
             qemu.terminate();
@@ -312,22 +412,30 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
     }
 
     // The end of every boot: QEMU and the host test (with everything they started) are gone.
-    if (!qemu.finished()) qemu.terminate();
+    if (!qemu.finished()) {
+        ended_by_us = true;
+        qemu.terminate();
+    }
     auto qemu_result = qemu.wait();
     if (m_host_test && !m_host_result) {
         m_host_test->terminate();
         m_host_result = m_host_test->wait();
     }
-    for (const auto& marker : m_parser.feed(console.read_new())) handle(marker);
-    m_parser.finish();
+    m_console.feed(console.read_new());
+    m_console.finish();
 
+    if (outcome->verdict != Verdict::pass && !ended_by_us && !m_seen.init && qemu_failed_on_the_host(qemu_result)) {
+        Error error = Error::machine_fault(str("QEMU could not run the guest: it ", qemu_result.describe()));
+        for (const auto& line : last_lines(qemu_result.out, 5)) error.details.push_back(line);
+        return error;
+    }
     m_run.verdict = outcome->verdict;
     m_run.reason = outcome->reason;
     if (outcome->verdict != Verdict::pass && !m_seen.init && qemu_gone) {
         auto qemu_lines = last_lines(qemu_result.out, 3);
         if (!qemu_lines.empty()) m_run.reason += str(" (QEMU ", qemu_result.describe(), ": ", join(qemu_lines, " / "), ")");
     }
-    m_run.console_tail = m_parser.tail(kTailLines);
+    m_run.console_tail = m_console.tail(kTailLines);
     if (m_host_result) {
         m_run.host_test_status = m_host_result->exit_code ? *m_host_result->exit_code
                                                            : 128 + m_host_result->signal.value_or(0);
@@ -382,6 +490,19 @@ Exit exit_code_for(Verdict verdict) {
     return Exit::boot_failed;
 }
 
+Result<void> check_kernel_image(const fs::path& kernel) {
+    // x86 boot protocol: "HdrS" at 0x202; arm64 Image: "ARM\x64" at 0x38; an ELF vmlinux.
+    auto header = read_file_prefix(kernel, 0x240);
+    if (!header) return std::move(header).error().context("--kernel");
+    const std::string& bytes = *header;
+    auto at = [&](std::size_t offset, std::string_view magic) { return bytes.compare(offset, magic.size(), magic) == 0; };
+    if (bytes.size() >= 0x206 && at(0x202, "HdrS")) return success();
+    if (bytes.size() >= 4 && at(0, "\x7f" "ELF")) return success();
+    if (bytes.size() >= 0x3c && at(0x38, std::string_view("ARM\x64", 4))) return success();
+    return Error::bad_input(str("--kernel ", kernel.string(), ": not a kernel image (no bzImage header, not an ELF "
+                                "vmlinux, not an arm64 Image)"));
+}
+
 Result<void> validate(const BootRequest& request) {
     auto need_file = [](const fs::path& path, const char* flag) -> Result<void> {
         std::error_code error;
@@ -391,30 +512,30 @@ Result<void> validate(const BootRequest& request) {
     };
     if (request.kernel.empty()) return Error::bad_input("--kernel: no kernel given");
     TRY(need_file(request.kernel, "--kernel"));
-    if (request.initrd && request.disk) return Error::bad_input("--initrd and --disk: give one image, not both");
+    TRY(check_kernel_image(request.kernel));
     if (request.initrd) TRY(need_file(*request.initrd, "--initrd"));
     if (request.disk) TRY(need_file(*request.disk, "--disk"));
-    if (request.memory_mb < 16 || request.memory_mb > 1024 * 1024)
-        return Error::bad_input(str("--memory ", request.memory_mb, ": expected 16 to 1048576 (MB)"));
-    if (request.repeat < 1) return Error::bad_input(str("--repeat ", request.repeat, ": expected 1 or more"));
-    if (!(request.timeout_seconds > 0)) return Error::bad_input(str("--timeout ", request.timeout_seconds, ": expected seconds > 0"));
-    if (!(request.silence_seconds > 0))
-        return Error::bad_input(str("--silence ", request.silence_seconds, ": expected seconds > 0"));
-    for (int port : request.forwards)
-        if (port < 1 || port > 65535) return Error::bad_input(str("--forward ", port, ": expected a TCP port (1-65535)"));
-    for (int port : request.wait_ports)
-        if (port < 1 || port > 65535) return Error::bad_input(str("--wait-port ", port, ": expected a TCP port (1-65535)"));
+    TRY(check_range("--memory", request.memory_mb, kMemoryRangeMb));
+    TRY(check_range("--repeat", request.repeat, kRepeatRange));
+    TRY(check_range("--timeout", request.timeout_seconds, kTimeoutRangeSeconds));
+    TRY(check_range("--silence", request.silence_seconds, kTimeoutRangeSeconds));
+    TRY(check_range("--port-wait", request.port_wait_seconds, kPortWaitRangeSeconds));
+    for (int port : request.forwards) TRY(check_range("--forward", port, kPortRange));
+    for (int port : request.wait_ports) TRY(check_range("--wait-port", port, kPortRange));
     if (std::set<int>(request.forwards.begin(), request.forwards.end()).size() != request.forwards.size())
         return Error::bad_input("--forward: a guest port is given twice");
     if (request.append.find('\n') != std::string::npos) return Error::bad_input("--append: newlines are not allowed");
     if (!find_program(request.qemu.string()))
         return Error::bad_input(str(request.qemu.string(), " not found (Debian: apt-get install qemu-system-x86)"));
 
-    auto line = kernel_command_line(guest_params(request, make_nonce()));
+    auto line = kernel_command_line(kernel_line_params(request));
     if (line.size() >= kKernelCommandLineLimit)
         return Error::bad_input(str("the kernel command line would be ", line.size(), " bytes, over Linux's limit of ",
-                                    kKernelCommandLineLimit, " (the guest test travels on it base64-encoded: ",
-                                    request.guest_test.size(), " bytes of script); put a long test into the image and run it from a short --guest-test"));
+                                    kKernelCommandLineLimit, ": shorten --append"));
+    if (channel_parameters(guest_params(request, make_nonce())).size() > TINYX_PARAMS_MAX_BYTES)
+        return Error::bad_input(str("--guest-test: ", request.guest_test.size(), " bytes of script is over the ",
+                                    TINYX_PARAMS_MAX_BYTES / 4 * 3 / 1024, " KiB the init takes; put it into the image "
+                                    "(--include test.sh:/test.sh) and run it from a short --guest-test"));
     return success();
 }
 

@@ -23,6 +23,7 @@
 #include "harness/qemu_args.hpp"
 
 #include "core/json.hpp"
+#include "core/range.hpp"
 #include "core/result.hpp"
 
 #include <filesystem>
@@ -37,9 +38,16 @@ enum class Verdict { pass, test_failed, boot_failed, timeout };
 const char* verdict_name(Verdict verdict);
 Exit exit_code_for(Verdict verdict);
 
+// The accepted ranges of a boot's numbers: one definition for the CLI's flags, profiles and validate().
+inline constexpr NumberRange kMemoryRangeMb{16, 1024 * 1024, "MB"};
+inline constexpr NumberRange kTimeoutRangeSeconds{1, 7 * 86400, "seconds"};
+inline constexpr NumberRange kPortWaitRangeSeconds{1, 86400, "seconds"};
+inline constexpr NumberRange kPortRange{1, 65535, "(a TCP port)"};
+inline constexpr NumberRange kRepeatRange{1, 1000, "boots"};
+
 struct BootRequest {
     std::filesystem::path kernel;
-    std::optional<std::filesystem::path> initrd; // at most one of initrd and disk
+    std::optional<std::filesystem::path> initrd; // an initramfs; with a disk, a loader that mounts it
     std::optional<std::filesystem::path> disk;
     int memory_mb = 256;
     AccelChoice accel = AccelChoice::automatic;
@@ -50,6 +58,9 @@ struct BootRequest {
     std::string host_test;        // /bin/sh -c on the host, with TINYX_HOST and TINYX_PORT_<guestport>
     std::vector<int> forwards;    // guest TCP ports forwarded to free ports on 127.0.0.1 (and waited for)
     std::vector<int> wait_ports;  // guest ports waited for without forwarding
+    // QEMU user networking with restrict=on unless true: the guest reaches nothing outside
+    // (forwarded ports still reach the guest). For apps that need outbound network.
+    bool outbound_network = false;
     std::string append;           // extra kernel arguments
     int repeat = 1;               // pass only if all pass; stops at the first failure
     bool find_min_memory = false; // after a pass: bisect for the smallest memory that still passes
@@ -109,6 +120,10 @@ Result<BootReport> boot(const BootRequest& request);
 
 // Check a request without booting (files exist, values in range, the command line fits).
 Result<void> validate(const BootRequest& request);
+
+// A file QEMU can boot as a kernel: a bzImage (its "HdrS" setup header), an ELF vmlinux or an
+// arm64 Image; anything else is bad input naming the file, before QEMU starts.
+Result<void> check_kernel_image(const std::filesystem::path& kernel);
 
 Json boot_report_json(const BootReport& report);
 

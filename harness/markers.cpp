@@ -81,42 +81,64 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
-void ConsoleParser::take_line(std::string line, std::vector<Marker>& markers) {
-    if (auto marker = parse_marker_line(line, m_nonce)) markers.push_back(std::move(*marker));
-    auto text = without_carriage_returns(line);
-    if (text.empty()) return;
-    if (!m_panic && text.find("Kernel panic - not syncing") != std::string_view::npos) m_panic = std::string(text);
-    m_recent.emplace_back(text);
-    if (m_recent.size() > kRecentLines) m_recent.pop_front();
-}
-
-std::vector<Marker> ConsoleParser::feed(std::string_view bytes) {
-    std::vector<Marker> markers;
-    m_bytes += bytes.size();
+std::vector<std::string> LineSplitter::feed(std::string_view bytes) {
+    std::vector<std::string> lines;
     while (!bytes.empty()) {
         auto newline = bytes.find('\n');
+        auto room = kMaxLine - std::min(kMaxLine, m_partial.size());
         if (newline == std::string_view::npos) {
-            m_partial.append(bytes.substr(0, kMaxLine - std::min(kMaxLine, m_partial.size())));
+            m_partial.append(bytes.substr(0, room));
             break;
         }
-        m_partial.append(bytes.substr(0, std::min(newline, kMaxLine - std::min(kMaxLine, m_partial.size()))));
-        take_line(std::move(m_partial), markers);
+        m_partial.append(bytes.substr(0, std::min(newline, room)));
+        lines.emplace_back(without_carriage_returns(m_partial));
         m_partial.clear();
         bytes.remove_prefix(newline + 1);
+    }
+    return lines;
+}
+
+std::optional<std::string> LineSplitter::finish() {
+    if (m_partial.empty()) return std::nullopt;
+    std::string line(without_carriage_returns(m_partial));
+    m_partial.clear();
+    return line;
+}
+
+std::vector<Marker> ChannelParser::feed(std::string_view bytes) {
+    std::vector<Marker> markers;
+    for (const auto& line : m_lines.feed(bytes)) {
+        std::string_view hello = TINYX_CHANNEL_HELLO;
+        if (!m_hello && line.substr(0, hello.size()) == hello) {
+            m_hello = line.substr(hello.size());
+            continue;
+        }
+        if (!m_hello) continue; // nothing counts before the init said hello
+        if (auto marker = parse_marker_line(line, m_nonce)) markers.push_back(std::move(*marker));
     }
     return markers;
 }
 
-std::vector<Marker> ConsoleParser::finish() {
-    std::vector<Marker> markers;
-    if (!m_partial.empty()) take_line(std::move(m_partial), markers);
-    m_partial.clear();
-    return markers;
+void ConsoleParser::take_line(std::string line) {
+    if (line.empty()) return;
+    if (!m_panic && line.find("Kernel panic - not syncing") != std::string::npos) m_panic = line;
+    if (auto at = line.find(TINYX_INIT_ERROR_PREFIX); at != std::string::npos) m_init_error = line.substr(at);
+    m_recent.push_back(std::move(line));
+    if (m_recent.size() > kRecentLines) m_recent.pop_front();
+}
+
+void ConsoleParser::feed(std::string_view bytes) {
+    m_bytes += bytes.size();
+    for (auto& line : m_lines.feed(bytes)) take_line(std::move(line));
+}
+
+void ConsoleParser::finish() {
+    if (auto line = m_lines.finish()) take_line(std::move(*line));
 }
 
 std::vector<std::string> ConsoleParser::tail(std::size_t count) const {
     std::vector<std::string> lines;
-    auto partial = without_carriage_returns(m_partial);
+    auto partial = without_carriage_returns(m_lines.partial());
     std::size_t from_recent = count - (partial.empty() ? 0 : std::min<std::size_t>(count, 1));
     std::size_t start = m_recent.size() > from_recent ? m_recent.size() - from_recent : 0;
     for (std::size_t i = start; i < m_recent.size(); ++i) lines.push_back(m_recent[i]);

@@ -3,41 +3,65 @@
  * and the guest side (harness/guest/init.c, compiled into every image as /init).
  * Plain C so both can include it.
  *
- * Host -> guest: kernel command-line parameters. The host puts them after " -- ", so the kernel
- * hands them to init as argv (no /proc needed, which lets the pruner drop PROC_FS for apps that
- * do not use it); without "--" the init reads them from /proc/cmdline (dotted parameters never
- * reach init's argv/env there). Both work the same for initramfs and disk images:
- *   tinyx.nonce=<hex>    per-boot random token; every marker the guest prints carries it, so
- *                        nothing the app or the test prints can be taken for a marker.
- *   tinyx.test=<base64>  the guest test, a /bin/sh script (optional).
- *   tinyx.ports=<p,p>    guest TCP ports that must accept connections on 127.0.0.1 before the
- *                        app counts as started (optional).
- *   tinyx.wait=<s>       how long the guest waits for those ports (default 60).
- *   tinyx.keep=1         keep the VM running after the guest test (a host test runs too; the
- *                        host ends QEMU). Default: the init ends the VM after the test.
+ * Two channels. The console (ttyS0) is for people: kernel messages, the app's and the test's
+ * output, the init's own notes. The host never takes a verdict from it. Verdicts travel on the
+ * marker channel, a serial port of the init's own (ttyS1) that no other guest process has:
  *
- * Guest -> host: marker lines on the serial console (ttyS0), each on a line of its own:
- *   @@tinyx:<nonce>:<event>:<guest uptime in ms>[:<value>]
+ * 1. The kernel command line names the channel after " -- " (so it reaches /init as an argument
+ *    even without /proc): tinyx.channel=<device under /dev>. Nothing secret is on the command
+ *    line; any guest process can read it from /proc/cmdline.
+ * 2. /init opens the device (raw mode, close-on-exec), says TINYX_CHANNEL_HELLO, and reads the
+ *    boot's parameters the host sends back, one "name=value" a line, up to TINYX_PARAM_END:
+ *      tinyx.nonce=<hex>    per-boot random token carried by every marker
+ *      tinyx.test=<base64>  the guest test, a /bin/sh script (optional; any length)
+ *      tinyx.ports=<p,p>    guest TCP ports that must accept connections on 127.0.0.1 before
+ *                           the app counts as started (optional)
+ *      tinyx.wait=<s>       how long the guest waits for those ports (default 60)
+ *      tinyx.keep=1         keep the VM running after the guest test (a host test runs too; the
+ *                           host ends QEMU). Default: the init ends the VM after the test.
+ * 3. /init then removes the device node and makes itself non-dumpable before it starts the app:
+ *    the nonce lives only in the init's memory, and the app can neither open the channel by its
+ *    path nor read what the host sent.
+ * 4. Guest -> host: marker lines on the channel, each on a line of its own:
+ *      @@tinyx:<nonce>:<event>:<guest uptime in ms>[:<value>]
+ *
+ * Without tinyx.channel (an image booted outside tinyx, e.g. in production) the init starts the
+ * app and keeps it running; no markers, no test.
  */
 #ifndef TINYX_HARNESS_PROTOCOL_H
 #define TINYX_HARNESS_PROTOCOL_H
 
-#define TINYX_MARKER_PREFIX "@@tinyx:"
+#define TINYX_PROTOCOL_VERSION "2"
 
+#define TINYX_MARKER_PREFIX "@@tinyx:"
+/* The init's first line on the channel: "@@tinyx-hello:<protocol version>". */
+#define TINYX_CHANNEL_HELLO "@@tinyx-hello:"
+
+#define TINYX_PARAM_CHANNEL "tinyx.channel="
 #define TINYX_PARAM_NONCE "tinyx.nonce="
 #define TINYX_PARAM_TEST "tinyx.test="
 #define TINYX_PARAM_PORTS "tinyx.ports="
 #define TINYX_PARAM_WAIT "tinyx.wait="
 #define TINYX_PARAM_KEEP "tinyx.keep="
+#define TINYX_PARAM_END "tinyx.end"
+
+/* The host's parameters may not exceed this (the guest test is most of it). */
+#define TINYX_PARAMS_MAX_BYTES (1024 * 1024)
+/* How long the init waits for them, in seconds. */
+#define TINYX_PARAMS_WAIT_SECONDS 120
 
 /* Events, in the order a good boot prints them. */
-#define TINYX_EVENT_INIT "init"               /* /init started (value: init version) */
+#define TINYX_EVENT_INIT "init"               /* /init started (value: protocol version) */
 #define TINYX_EVENT_APP_STARTED "app-started" /* the run command runs and its ports accept */
 #define TINYX_EVENT_TEST_START "test-start"   /* the guest test begins */
 #define TINYX_EVENT_TEST_EXIT "test-exit"     /* value: the guest test's exit status */
 /* Events that end a boot early. */
 #define TINYX_EVENT_APP_EXITED "app-exited"   /* value: status; the app ended before the test */
 #define TINYX_EVENT_ERROR "init-error"        /* value: what went wrong, in words */
+
+/* What the init prints on the console before it gives up (not a marker: for people, and for
+ * the host to quote when the channel never came up). */
+#define TINYX_INIT_ERROR_PREFIX "tinyx-init: error: "
 
 /* Where the image keeps what the init needs to know about the app (written by packagers). */
 #define TINYX_INIT_CONFIG_PATH "/etc/tinyx/init.conf"

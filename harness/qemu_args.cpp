@@ -7,7 +7,7 @@
 
 namespace tinyx::harness {
 
-std::string kernel_command_line(const GuestParams& params) {
+std::string kernel_command_line(const KernelLineParams& params) {
     // panic=-1 with QEMU's -no-reboot: a panic ends QEMU at once instead of at our timeout.
     std::vector<std::string> words = {"console=ttyS0", "panic=-1"};
     if (params.disk_root) {
@@ -17,16 +17,21 @@ std::string kernel_command_line(const GuestParams& params) {
     auto extra = trim(params.append);
     if (!extra.empty()) words.emplace_back(extra);
     words.emplace_back("--");
-    words.push_back(TINYX_PARAM_NONCE + params.nonce);
+    words.push_back(std::string(TINYX_PARAM_CHANNEL) + kMarkerChannelDevice);
+    return join(words, " ");
+}
+
+std::string channel_parameters(const GuestParams& params) {
+    std::string text = TINYX_PARAM_NONCE + params.nonce + "\n";
     if (!params.wait_ports.empty()) {
         std::vector<std::string> ports;
         for (int port : params.wait_ports) ports.push_back(std::to_string(port));
-        words.push_back(TINYX_PARAM_PORTS + join(ports, ","));
+        text += TINYX_PARAM_PORTS + join(ports, ",") + "\n";
     }
-    words.push_back(TINYX_PARAM_WAIT + std::to_string(params.wait_seconds));
-    if (params.keep_running_after_test) words.push_back(std::string(TINYX_PARAM_KEEP) + "1");
-    if (!params.guest_test.empty()) words.push_back(TINYX_PARAM_TEST + base64_encode(params.guest_test));
-    return join(words, " ");
+    text += TINYX_PARAM_WAIT + std::to_string(params.wait_seconds) + "\n";
+    if (params.keep_running_after_test) text += std::string(TINYX_PARAM_KEEP) + "1\n";
+    if (!params.guest_test.empty()) text += TINYX_PARAM_TEST + base64_encode(params.guest_test) + "\n";
+    return text + TINYX_PARAM_END + "\n";
 }
 
 const char* accelerator_name(Accelerator accel) { return accel == Accelerator::kvm ? "kvm" : "tcg"; }
@@ -53,6 +58,10 @@ std::vector<std::string> qemu_argv(const QemuLaunch& launch) {
     argv.insert(argv.end(), {"-m", std::to_string(launch.memory_mb), "-smp", std::to_string(launch.cpus)});
     argv.insert(argv.end(), {"-chardev", "file,id=console,path=" + qemu_escape(launch.console_log.string()), "-serial",
                              "chardev:console"});
+    // The second serial port (ttyS1) is the marker channel: QEMU connects to our socket.
+    if (!launch.marker_socket.empty())
+        argv.insert(argv.end(), {"-chardev", "socket,id=markers,path=" + qemu_escape(launch.marker_socket.string()),
+                                 "-serial", "chardev:markers"});
     argv.insert(argv.end(), {"-kernel", launch.kernel.string(), "-append", launch.kernel_command_line});
     if (launch.initrd) argv.insert(argv.end(), {"-initrd", launch.initrd->string()});
     if (launch.disk) {
@@ -61,7 +70,8 @@ std::vector<std::string> qemu_argv(const QemuLaunch& launch) {
         argv.insert(argv.end(), {"-drive", str("file=", qemu_escape(launch.disk->string()), ",format=", format,
                                                ",if=virtio,snapshot=on")});
     }
-    std::string netdev = "user,id=n0";
+    // restrict=on: the guest reaches nothing outside (the host's forwards still reach it).
+    std::string netdev = launch.outbound_network ? "user,id=n0" : "user,id=n0,restrict=on";
     for (const auto& forward : launch.forwards)
         netdev += str(",hostfwd=tcp:127.0.0.1:", forward.host_port, "-:", forward.guest_port);
     // romfile= (empty): no PXE option ROM, we boot with -kernel.

@@ -13,20 +13,30 @@ namespace tinyx::harness {
 // Linux on x86 cuts the kernel command line at this many bytes (COMMAND_LINE_SIZE).
 inline constexpr std::size_t kKernelCommandLineLimit = 2048;
 
-// What the guest init is told on the kernel command line (harness/protocol.h).
+// The marker channel's device in the guest: the second serial port (harness/protocol.h).
+inline constexpr const char* kMarkerChannelDevice = "ttyS1";
+
+// What the kernel command line carries: nothing secret (any guest process can read it).
+struct KernelLineParams {
+    bool disk_root = false; // boot a disk: root=/dev/vda, init=/sbin/tinyx-init
+    std::string append;     // the user's extra kernel arguments
+};
+
+// "console=ttyS0 panic=-1 [root=/dev/vda rw init=/sbin/tinyx-init] APPEND -- tinyx.channel=ttyS1".
+// The channel's name goes after "--" so the kernel passes it to init as an argument.
+std::string kernel_command_line(const KernelLineParams& params);
+
+// What the host sends the init on the marker channel once it says hello.
 struct GuestParams {
     std::string nonce;
     std::string guest_test;      // a /bin/sh script; empty = none
     std::vector<int> wait_ports; // guest ports that must accept before the app counts as started
     int wait_seconds = 60;
     bool keep_running_after_test = false; // a host test also runs
-    bool disk_root = false;               // boot a disk: root=/dev/vda, init=/sbin/tinyx-init
-    std::string append;                   // the user's extra kernel arguments
 };
 
-// "console=ttyS0 panic=-1 [root=/dev/vda rw init=/sbin/tinyx-init] APPEND -- tinyx.nonce=... ".
-// The tinyx.* parameters go after "--" so the kernel passes them to init as arguments.
-std::string kernel_command_line(const GuestParams& params);
+// The parameter lines, TINYX_PARAM_END last: "tinyx.nonce=...\n...tinyx.end\n".
+std::string channel_parameters(const GuestParams& params);
 
 struct PortForward {
     int host_port = 0; // on 127.0.0.1
@@ -39,12 +49,14 @@ const char* accelerator_name(Accelerator accel);
 struct QemuLaunch {
     std::filesystem::path qemu = "qemu-system-x86_64";
     std::filesystem::path kernel;
-    std::optional<std::filesystem::path> initrd;
-    std::optional<std::filesystem::path> disk; // raw, or qcow2 when the name ends in .qcow2
+    std::optional<std::filesystem::path> initrd; // with a disk: a loader that mounts it
+    std::optional<std::filesystem::path> disk;   // raw, or qcow2 when the name ends in .qcow2
     int memory_mb = 256;
     int cpus = 1;
     Accelerator accel = Accelerator::tcg;
     std::filesystem::path console_log; // the guest's serial console is written here
+    std::filesystem::path marker_socket; // a listening Unix socket: the marker channel (second serial port)
+    bool outbound_network = false;       // false: restrict=on, the guest reaches nothing but forwarded ports
     std::vector<PortForward> forwards;
     std::string kernel_command_line;
     std::vector<std::string> extra_args; // appended last (e.g. TCG execution logging for a coverage boot)

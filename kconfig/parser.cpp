@@ -171,7 +171,8 @@ class ShellRunner {
                     fingerprint += str(real.string(), " ", st.st_size, " ", st.st_mtim.tv_sec, "\n");
             }
         }
-        m_cache_file = cache_dir() / "kconfig-shell" / (sha256_hex(fingerprint).substr(0, 32) + ".json");
+        // No cache directory: every $(shell ...) runs, nothing is remembered.
+        if (auto cache = cache_dir()) m_cache_file = *cache / "kconfig-shell" / (sha256_hex(fingerprint).substr(0, 32) + ".json");
         auto json = read_json_file(m_cache_file);
         if (json && json->is_object()) {
             for (auto it = json->begin(); it != json->end(); ++it)
@@ -204,7 +205,7 @@ class ShellRunner {
     }
 
     void save() {
-        if (!m_use_cache || !m_dirty) return;
+        if (!m_use_cache || !m_dirty || m_cache_file.empty()) return;
         Json json = Json::object();
         for (const auto& [cmd, out] : m_results) json[cmd] = out;
         if (!make_directories(m_cache_file.parent_path())) return;

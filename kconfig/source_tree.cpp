@@ -29,7 +29,8 @@ std::string tarball_stem(const fs::path& tarball) {
 // Extract into a temporary sibling, mark it complete, then rename into place: a crash or a
 // concurrent run never leaves (or sees) a half-extracted tree under the final name.
 Result<fs::path> extract_tarball(const fs::path& tarball) {
-    fs::path parent = cache_dir() / "kernel-src";
+    TRY_ASSIGN(auto cache, cache_dir());
+    fs::path parent = cache / "kernel-src";
     fs::path target = parent / tarball_stem(tarball);
     std::error_code ec;
     if (fs::exists(target / marker_name, ec)) return target;

@@ -1,6 +1,8 @@
 #include "profiles/profile.hpp"
 
+#include "core/range.hpp"
 #include "core/strings.hpp"
+#include "harness/boot.hpp"
 
 #include <cstdlib>
 #include <map>
@@ -30,10 +32,11 @@ Result<std::vector<std::string>> optional_strings(const Json& object, const char
     return json_string_list(object, key, where);
 }
 
-Result<int> optional_int(const Json& object, const char* key, const std::string& where, int fallback, int low, int high) {
+// An integer field in the harness's range for it (the same range as the flag).
+Result<int> optional_int(const Json& object, const char* key, const std::string& where, int fallback, const NumberRange& range) {
     if (!object.contains(key)) return fallback;
     TRY_ASSIGN(auto value, json_integer(object, key, where));
-    if (value < low || value > high) return Error::bad_input(str(where, ".", key, ": ", value, " is outside ", low, "-", high));
+    TRY(check_range(str(where, ".", key), double(value), range));
     return int(value);
 }
 
@@ -112,14 +115,18 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
             const auto& ports = test["forward"];
             if (!ports.is_array()) return Error::bad_input(test_where + ".forward: expected a list of ports");
             for (std::size_t i = 0; i < ports.size(); ++i) {
-                if (!ports[i].is_number_integer() || ports[i].get<long long>() < 1 || ports[i].get<long long>() > 65535)
-                    return Error::bad_input(str(test_where, ".forward[", i, "]: expected a port number 1-65535"));
+                if (!ports[i].is_number_integer())
+                    return Error::bad_input(str(test_where, ".forward[", i, "]: expected a port number"));
+                TRY(check_range(str(test_where, ".forward[", i, "]"), double(ports[i].get<long long>()), harness::kPortRange));
                 spec.forward.push_back(ports[i].get<int>());
             }
         }
-        TRY_ASSIGN(spec.timeout_seconds, optional_int(test, "timeout", test_where, 120, 1, 86400));
-        TRY_ASSIGN(spec.memory_mb, optional_int(test, "memory", test_where, 256, 16, 65536));
+        TRY_ASSIGN(spec.timeout_seconds, optional_int(test, "timeout", test_where, 120, harness::kTimeoutRangeSeconds));
+        TRY_ASSIGN(spec.memory_mb, optional_int(test, "memory", test_where, 256, harness::kMemoryRangeMb));
         TRY_ASSIGN(spec.append, optional_string(test, "append", test_where));
+        if (test.contains("outbound_network")) {
+            TRY_ASSIGN(spec.outbound_network, json_bool(test, "outbound_network", test_where));
+        }
         if (!spec.host_test.empty() && spec.forward.empty())
             return Error::bad_input(test_where + ".forward: a host_test needs at least one forwarded port");
         profile.test = spec;
@@ -169,6 +176,7 @@ Json profile_to_json(const Profile& profile) {
         t["timeout"] = test.timeout_seconds;
         t["memory"] = test.memory_mb;
         if (!test.append.empty()) t["append"] = test.append;
+        if (test.outbound_network) t["outbound_network"] = true;
         out["test"] = t;
     }
     if (!profile.sizes.empty()) out["sizes"] = profile.sizes;

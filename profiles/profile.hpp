@@ -47,6 +47,7 @@ struct TestSpec {
     int timeout_seconds = 120;
     int memory_mb = 256;
     std::string append; // extra kernel arguments (boot options kept by pruning)
+    bool outbound_network = false; // the guest may reach the outside (default: forwarded ports only)
 };
 
 struct Profile {

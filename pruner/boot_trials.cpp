@@ -1,5 +1,6 @@
 #include "pruner/boot_trials.hpp"
 
+#include "core/log.hpp"
 #include "core/strings.hpp"
 
 #include <algorithm>
@@ -33,13 +34,27 @@ TrialOutcome boot_outcome(const harness::BootReport& report) {
     return outcome;
 }
 
+Result<TrialOutcome> judged_boot(const harness::BootRequest& boot) {
+    std::vector<std::string> retries;
+    TRY_ASSIGN(auto report, harness::boot(boot));
+    if (report.verdict == harness::Verdict::timeout) {
+        // An overloaded or stopped host looks like a hung guest: one more boot decides.
+        log::warn(str("the trial's boot ", report.reason, "; booting it once more before it counts"));
+        retries.push_back(str("boot: ", report.reason));
+        TRY_ASSIGN(report, harness::boot(boot));
+    }
+    auto outcome = boot_outcome(report);
+    outcome.retries = std::move(retries);
+    return outcome;
+}
+
 Result<TrialOutcome> confirmed_boot(harness::BootRequest boot, int confirm_runs) {
     boot.repeat = 1;
     boot.find_min_memory = false;
     TrialOutcome total;
     for (int run = 0; run < std::max(1, confirm_runs); ++run) {
-        TRY_ASSIGN(auto report, harness::boot(boot));
-        auto outcome = boot_outcome(report);
+        TRY_ASSIGN(auto outcome, judged_boot(boot));
+        total.retries.insert(total.retries.end(), outcome.retries.begin(), outcome.retries.end());
         for (const auto& [phase, seconds] : outcome.seconds) total.seconds[phase] += seconds;
         total.verdict = outcome.verdict;
         total.evidence = std::move(outcome.evidence);
@@ -54,8 +69,7 @@ KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base) {
     return [base](const BuiltKernel& kernel, int) -> Result<TrialOutcome> {
         auto request = base;
         request.kernel = kernel.bzimage;
-        TRY_ASSIGN(auto report, harness::boot(request));
-        return boot_outcome(report);
+        return judged_boot(request);
     };
 }
 

@@ -24,6 +24,11 @@ double app_started_seconds(const harness::BootRun& run);
 // pass, failure details otherwise), "boot" and "test" seconds of its last run.
 TrialOutcome boot_outcome(const harness::BootReport& report);
 
+// One boot judged as a trial: a boot that times out is booted once more before its
+// timeout counts (a stopped or overloaded host is no verdict on the kernel); the
+// outcome's retries say so.
+Result<TrialOutcome> judged_boot(const harness::BootRequest& boot);
+
 // Boots `boot` once per run until a run fails or `confirm_runs` runs passed: a
 // pass that removes items must hold that many boots. Seconds add up over the runs.
 Result<TrialOutcome> confirmed_boot(harness::BootRequest boot, int confirm_runs);

@@ -36,13 +36,18 @@ struct TrialOutcome {
     std::vector<std::string> evidence; // last lines of the test/console/build log
     std::map<std::string, double> seconds; // "build", "boot", "test", ... (the report's seconds)
     bool built = false;                     // a kernel build ran for this trial
+    // What was run again before this verdict, and why ("boot: timed out ...", "build: the
+    // compiler was killed ..."): machine trouble that did not decide the trial.
+    std::vector<std::string> retries;
 };
 
 class TrialEvaluator {
   public:
     virtual ~TrialEvaluator() = default;
-    // An Error only when the trial could not be judged at all (the test command
-    // is missing, Ctrl-C): the run stops. A failing test is a TrialOutcome.
+    // An Error only when the trial could not be judged at all (the test command is
+    // missing, Ctrl-C, a machine fault: a full disk, a build killed twice, QEMU that
+    // cannot start): the run stops and nothing is journaled for the trial, so
+    // --resume judges it again. A failing test is a TrialOutcome.
     virtual Result<TrialOutcome> evaluate(const TrialInput& trial) = 0;
 };
 

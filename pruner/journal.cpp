@@ -15,13 +15,15 @@ namespace {
 Json entry_to_json(const JournalEntry& entry) {
     Json seconds = Json::object();
     for (const auto& [k, v] : entry.outcome.seconds) seconds[k] = v;
-    return Json{{"id", entry.id},
-                {"config_hash", entry.config_hash},
-                {"disabled", entry.disabled},
-                {"verdict", verdict_name(entry.outcome.verdict)},
-                {"built", entry.outcome.built},
-                {"seconds", seconds},
-                {"evidence", entry.outcome.evidence}};
+    Json line{{"id", entry.id},
+              {"config_hash", entry.config_hash},
+              {"disabled", entry.disabled},
+              {"verdict", verdict_name(entry.outcome.verdict)},
+              {"built", entry.outcome.built},
+              {"seconds", seconds},
+              {"evidence", entry.outcome.evidence}};
+    if (!entry.outcome.retries.empty()) line["retries"] = entry.outcome.retries;
+    return line;
 }
 
 std::optional<JournalEntry> entry_from_json(const Json& line) {
@@ -41,6 +43,8 @@ std::optional<JournalEntry> entry_from_json(const Json& line) {
     entry.outcome.verdict = *verdict;
     entry.outcome.evidence = *evidence;
     if (auto built = json_bool(line, "built", "journal")) entry.outcome.built = *built;
+    if (line.contains("retries"))
+        if (auto retries = json_string_list(line, "retries", "journal")) entry.outcome.retries = *retries;
     if (auto it = line.find("seconds"); it != line.end() && it->is_object())
         for (const auto& [k, v] : it->items())
             if (v.is_number()) entry.outcome.seconds[k] = v.get<double>();

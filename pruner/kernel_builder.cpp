@@ -57,12 +57,51 @@ std::string last_log_line(const fs::path& log_path) {
     return line.size() > 70 ? line.substr(0, 67) + "..." : line;
 }
 
+namespace {
+
+std::optional<std::uintmax_t> free_space(const fs::path& dir) {
+    std::error_code ec;
+    auto space = fs::space(dir, ec);
+    if (ec) return std::nullopt;
+    return space.available;
+}
+
+// arch/<dir>/boot/bzImage: the kernel's source directory of an ARCH value.
+std::string arch_source_dir(const std::string& arch) { return (arch == "x86_64" || arch == "i386") ? "x86" : arch; }
+
+} // namespace
+
+std::optional<BuildFault> classify_build_failure(const ProcessResult& make, std::string_view log,
+                                                 std::optional<std::uintmax_t> free_bytes) {
+    auto has = [&](std::string_view text) { return log.find(text) != std::string_view::npos; };
+    if (has("No space left on device") || has("Disk quota exceeded"))
+        return BuildFault{"the disk is full (No space left on device)", false};
+    // A kernel build needs far more than this: a failure with so little left is the disk's.
+    if (free_bytes && *free_bytes < 64ull << 20)
+        return BuildFault{str("the disk is full (", human_bytes(*free_bytes), " free in the build directory)"), false};
+    if (has("Input/output error") || has("Read-only file system"))
+        return BuildFault{"an I/O error (Input/output error or a read-only file system)", false};
+    if (make.timed_out) return BuildFault{str("make ", make.describe(), " (hung?)"), false};
+    if (make.signal) return BuildFault{str("make was ", make.describe()), true};
+    // gcc's own words for a killed cc1; make's for a killed recipe ("] Killed") or its shell's status 128+9.
+    if (has("Killed signal terminated program") || has("internal compiler error: Killed") || has("fatal error: Killed") ||
+        has("Error 137") || has("] Killed"))
+        return BuildFault{"the compiler was killed (by the OOM killer or by hand)", true};
+    if (has("virtual memory exhausted") || has("Cannot allocate memory") || has("out of memory"))
+        return BuildFault{"the machine ran out of memory", true};
+    if (has("write error: stdout")) return BuildFault{"make could not write its log (a full disk?)", false};
+    return std::nullopt;
+}
+
 Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
     if (!fs::exists(options.kernel_src / "Makefile"))
         return Error::bad_input(str("--kernel-src ", options.kernel_src.string(), ": not a kernel source tree"));
     options.kernel_src = fs::absolute(options.kernel_src);
+    TRY_ASSIGN(auto cache, cache_dir());
+    if (options.lock_file.empty()) options.lock_file = cache / "kernel-build.lock";
+    TRY(make_directories(options.lock_file.parent_path()));
     if (options.build_dir.empty())
-        options.build_dir = cache_dir() / "kernel-build" /
+        options.build_dir = cache / "kernel-build" /
                             str(sha256_hex(options.kernel_src.string()).substr(0, 16), "-", options.arch);
     if (options.jobs <= 0) options.jobs = int(std::max(1u, std::thread::hardware_concurrency()));
     if (options.ccache && !find_program("ccache")) {
@@ -101,7 +140,6 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     BuildOutcome outcome;
     auto start = std::chrono::steady_clock::now();
     const fs::path config_path = m_options.build_dir / ".config";
-    const fs::path log_path = m_options.build_dir / "tinyx-build.log";
     const KernelStore store = image_store();
     const std::string input_key = resolution_key(config_text);
     // Fills `outcome` with the stored image of outcome.kernel.config_hash; false if it vanished.
@@ -146,6 +184,8 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     TRY_ASSIGN(auto resolved_run, run_process(resolve));
     if (resolved_run.interrupted) return Error::interrupted();
     if (!resolved_run.success()) {
+        if (auto fault = classify_build_failure(resolved_run, resolved_run.out, free_space(m_options.build_dir)))
+            return Error::machine_fault(str("make olddefconfig in ", m_options.build_dir.string(), ": ", fault->what));
         outcome.log_tail = last_lines(resolved_run.out, 20);
         outcome.log_tail.push_back(str("make olddefconfig ", resolved_run.describe()));
         return outcome;
@@ -170,6 +210,25 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
         // else: not stored, or it vanished (evicted meanwhile): build it
     }
 
+    // A killed compiler or make gets one more try; then, and for a full disk at once, the
+    // machine is at fault: an error, never a failed build that would keep an option.
+    for (int attempt = 1;; ++attempt) {
+        TRY_ASSIGN(auto fault, run_make(outcome, start));
+        if (!fault) break;
+        if (!fault->retryable || attempt == 2)
+            return Error::machine_fault(str("the kernel build in ", m_options.build_dir.string(), " failed: ", fault->what))
+                .with_detail(str("log: ", (m_options.build_dir / "tinyx-build.log").string()))
+                .with_detail("nothing was decided from it; fix the machine and run again (--resume continues a pruning run)");
+        log::warn(str("the kernel build failed: ", fault->what, "; building again"));
+        outcome.retries.push_back(str("build: ", fault->what));
+    }
+    if (!outcome.ok) return outcome;
+    if (while_locked) TRY(while_locked(outcome));
+    return outcome;
+}
+
+Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome, std::chrono::steady_clock::time_point start) {
+    const fs::path log_path = m_options.build_dir / "tinyx-build.log";
     ProcessSpec make;
     make.argv = make_argv("bzImage");
     // Reproducible, and identical across trials so unchanged objects stay cached.
@@ -179,45 +238,45 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     make.out = Output::file(log_path);
     make.err = Output::same_as_stdout();
     make.timeout = m_options.timeout;
-    {
-        TRY_ASSIGN(auto process, Process::spawn(make));
-        // Minutes of silence look like a hang: show the elapsed time and what make is on.
-        log::Progress progress("kernel build");
-        while (!process.pump(std::chrono::seconds(1)) && !interrupt::requested()) {
-            if (m_options.timeout.count() > 0 && process.seconds() > double(m_options.timeout.count())) break;
-            progress.update(str(human_seconds(process.seconds()), ", ", last_log_line(log_path)));
-        }
-        auto run = process.wait(); // applies the timeout and Ctrl-C
-        if (run.interrupted) return Error::interrupted();
-        outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (!run.success()) {
-            auto log = read_file(log_path);
-            outcome.log_tail = last_lines(log ? *log : "", 20);
-            outcome.log_tail.push_back(str("make bzImage ", run.describe(), " (log: ", log_path.string(), ")"));
-            return outcome;
-        }
-        const std::string arch_dir = (m_options.arch == "x86_64" || m_options.arch == "i386") ? "x86" : m_options.arch;
-        outcome.kernel.bzimage = m_options.build_dir / "arch" / arch_dir / "boot" / "bzImage";
-        std::error_code ec;
-        outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.bzimage, ec));
-        if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.bzimage.string(), " is missing"));
-        // Still under the lock: nobody else's build can overwrite the bzImage while it is copied.
-        // Callers boot or copy the stored copy after the lock is gone, when another run may
-        // already be rebuilding the build dir's bzImage.
-        if (auto stored = store.put(outcome.kernel.config_hash, outcome.kernel.bzimage, outcome.kernel.config); stored)
-            outcome.kernel.bzimage = *stored;
-        else
-            log::warn(str("could not keep the kernel image in ", store.dir().string(), ": ", stored.error().message));
+    TRY_ASSIGN(auto process, Process::spawn(make));
+    // Minutes of silence look like a hang: show the elapsed time and what make is on.
+    log::Progress progress("kernel build");
+    while (!process.pump(std::chrono::seconds(1)) && !interrupt::requested()) {
+        if (m_options.timeout.count() > 0 && process.seconds() > double(m_options.timeout.count())) break;
+        progress.update(str(human_seconds(process.seconds()), ", ", last_log_line(log_path)));
     }
+    auto run = process.wait(); // applies the timeout and Ctrl-C
+    if (run.interrupted) return Error::interrupted();
+    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!run.success()) {
+        auto log = read_file(log_path);
+        const std::string log_text = log ? *log : "";
+        if (auto fault = classify_build_failure(run, log_text, free_space(m_options.build_dir))) return fault;
+        outcome.log_tail = last_lines(log_text, 20);
+        outcome.log_tail.push_back(str("make bzImage ", run.describe(), " (log: ", log_path.string(), ")"));
+        return std::optional<BuildFault>{};
+    }
+    const KernelStore store = image_store();
+    outcome.kernel.bzimage = m_options.build_dir / "arch" / arch_source_dir(m_options.arch) / "boot" / "bzImage";
+    std::error_code ec;
+    outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.bzimage, ec));
+    if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.bzimage.string(), " is missing"));
+    // Still under the lock: nobody else's build can overwrite the bzImage while it is copied.
+    // Callers boot or copy the stored copy after the lock is gone, when another run may
+    // already be rebuilding the build dir's bzImage.
+    if (auto stored = store.put(outcome.kernel.config_hash, outcome.kernel.bzimage, outcome.kernel.config); stored)
+        outcome.kernel.bzimage = *stored;
+    else
+        log::warn(str("could not keep the kernel image in ", store.dir().string(), ": ", stored.error().message));
     outcome.ok = true;
-    if (while_locked) TRY(while_locked(outcome));
-    return outcome;
+    return std::optional<BuildFault>{};
 }
 
 Result<TrialOutcome> KernelTrialEvaluator::evaluate(const TrialInput& trial) {
     TRY_ASSIGN(auto build, m_builder.build(trial.text));
     TrialOutcome outcome;
     outcome.built = !build.from_store; // a stored image is not a kernel build
+    outcome.retries = build.retries;
     outcome.seconds["build"] = build.seconds;
     if (build.lock_wait_seconds >= 1) outcome.seconds["lock_wait"] = build.lock_wait_seconds;
     if (!build.ok) {
@@ -230,6 +289,7 @@ Result<TrialOutcome> KernelTrialEvaluator::evaluate(const TrialInput& trial) {
         for (const auto& [key, value] : tested.seconds) outcome.seconds[key] += value;
         outcome.verdict = tested.verdict;
         outcome.evidence = tested.evidence;
+        outcome.retries.insert(outcome.retries.end(), tested.retries.begin(), tested.retries.end());
         if (tested.verdict != Verdict::pass) break; // one failure is enough to keep the options
     }
     return outcome;

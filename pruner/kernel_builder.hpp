@@ -9,14 +9,17 @@
 // kernel tree and arch, so builds are incremental), `make olddefconfig` is run as the
 // authority (differences from an in-process prediction are logged as kconfig engine
 // bugs), then `make -jN bzImage` with ccache and fixed KBUILD_BUILD_TIMESTAMP/USER/HOST,
-// and the image is copied into the KernelStore. All of it holds the machine-wide build
-// lock (flock on /tmp/tinyx-kernel-build.lock), except reusing a stored image of a config
+// and the image is copied into the KernelStore. All of it holds the user's build lock
+// (flock on cache_dir()/kernel-build.lock), except reusing a stored image of a config
 // resolved before: that needs neither make nor the lock, so a profile rebuild does not
 // wait for another run's pruning. Nothing is written into the source tree.
-// A failing build is an outcome (a failed trial), not an Error.
+// A build that fails on its own (the config does not compile) is an outcome (a failed
+// trial). A build the machine broke is an Error::machine_fault, never an outcome: a full
+// disk or an I/O error at once; a killed compiler or make (the OOM killer) after one retry.
 #pragma once
 
 #include "core/fs.hpp"
+#include "core/process.hpp"
 #include "pruner/evaluator.hpp"
 #include "pruner/kconfig_domain.hpp"
 #include "pruner/kernel_store.hpp"
@@ -36,7 +39,7 @@ struct KernelBuildOptions {
     bool ccache = true;
     int jobs = 0;                // 0: the number of CPUs
     std::chrono::seconds timeout{3 * 3600};
-    fs::path lock_file = "/tmp/tinyx-kernel-build.lock";
+    fs::path lock_file; // default: cache_dir()/kernel-build.lock (per user, not a predictable /tmp path)
     ConfigResolver* predictor = nullptr; // optional: the in-process engine, checked against make
     // Every successful build is copied into a KernelStore next to the build dir (<build_dir>-images).
     // With this set, a config whose image is stored is not built again: the stored bzImage is
@@ -60,7 +63,16 @@ struct BuildOutcome {
     bool from_store = false;           // reused a stored image, nothing was built
     std::vector<std::string> log_tail; // the build log's last lines (why it failed)
     std::vector<std::string> prediction_mismatches; // symbols where make and the predictor disagree
+    std::vector<std::string> retries;  // why a build was run again (a killed compiler), in order
 };
+
+// Why a failed make is the machine's fault and not the config's, from its result and log.
+struct BuildFault {
+    std::string what;       // "the disk is full (No space left on device)", "the compiler was killed ..."
+    bool retryable = false; // a killed process may have been the OOM killer's one-off; a full disk is not
+};
+std::optional<BuildFault> classify_build_failure(const ProcessResult& make, std::string_view log,
+                                                 std::optional<std::uintmax_t> free_bytes);
 
 class KernelBuilder {
   public:
@@ -76,6 +88,8 @@ class KernelBuilder {
 
   private:
     explicit KernelBuilder(KernelBuildOptions options) : m_options(std::move(options)) {}
+    // One `make bzImage`: ok, a failed build (log_tail), or a fault for the caller to retry or raise.
+    Result<std::optional<BuildFault>> run_make(BuildOutcome& outcome, std::chrono::steady_clock::time_point start);
     // What an input config resolves to depends on the tree, the arch and the compiler
     // (Kconfig asks it for CC_VERSION_TEXT and features): the key of KernelStore's
     // remembered resolutions.

@@ -31,6 +31,18 @@ ItemSet candidates_beyond(std::string_view start_resolved, std::string_view alln
     return candidates;
 }
 
+// Machine trouble that was run again instead of deciding a trial: how many trials, and why.
+Json retried_report(const EngineResult& result) {
+    int trials = 0;
+    Json why = Json::array();
+    for (const auto& trial : result.trials) {
+        if (trial.cached || trial.inferred || trial.outcome.retries.empty()) continue;
+        ++trials;
+        for (const auto& reason : trial.outcome.retries) why.push_back(Json{{"trial", trial.id}, {"why", reason}});
+    }
+    return Json{{"trials", trials}, {"reasons", why}};
+}
+
 Result<std::vector<std::string>> read_candidates(const fs::path& file) {
     TRY_ASSIGN(auto text, in_context(read_file(file), "--candidates"));
     std::vector<std::string> symbols;
@@ -71,6 +83,7 @@ Json trial_json(const TrialRecord& trial) {
     if (trial.inferred) out["inferred"] = true; // a failing superset state (same_as) decides it
     if (trial.cached || trial.inferred) out["same_as"] = trial.same_as;
     if (trial.replayed) out["replayed"] = true;
+    if (!trial.cached && !trial.inferred && !trial.outcome.retries.empty()) out["retries"] = trial.outcome.retries;
     out["seconds"] = trial.cached || trial.inferred ? Json::object() : seconds;
     return out;
 }
@@ -261,6 +274,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"removed", outcome.removed},
                  {"kept", kept},
                  {"seconds", seconds}};
+    pruning["retried"] = retried_report(outcome);
     if (!request.hint_profile.empty()) pruning["hint_profile"] = request.hint_profile;
     if (request.coverage) pruning["coverage"] = coverage_report(*request.coverage, outcome);
     Json trials = Json::array();

@@ -69,6 +69,10 @@ Result<PruneResult> prune(const PruneRequest& request);
 
 // The default candidates: symbols enabled (y/m) in `start` whose value differs in `allno`.
 ItemSet candidates_beyond(std::string_view start_resolved, std::string_view allno);
+// {"trials": N, "reasons": [{"trial": id, "why": "..."}]}: the trials whose boot or build was
+// run again for machine trouble (a timeout, a killed compiler) before their verdict.
+Json retried_report(const EngineResult& result);
+
 // Read a candidates file: one symbol a line, with or without CONFIG_; # comments.
 Result<std::vector<std::string>> read_candidates(const fs::path& file);
 

@@ -5,8 +5,9 @@
  * mounts the API file systems, sets the hostname, configures lo and eth0 for QEMU's
  * user network, creates the app's directories, starts the app from
  * TINYX_INIT_CONFIG_PATH, waits for its ports, optionally runs the guest test, and
- * reports each step as a nonce-carrying marker on the console (harness/protocol.h).
- * Built statically (musl) and embedded in the tinyx binary.
+ * reports each step as a nonce-carrying marker on the marker channel, a serial port
+ * only the init holds (harness/protocol.h). Built statically (musl) and embedded in
+ * the tinyx binary.
  */
 #define _GNU_SOURCE
 #include "../protocol.h"
@@ -23,22 +24,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#define INIT_VERSION "1"
 #define MAX_ARGS 256
 #define MAX_ENV 256
 #define MAX_PORTS 32
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static int console_fd = -1;
+static int channel_fd = -1; /* the marker channel; -1 outside tinyx's harness */
 static char nonce[128];
 
 /* ---- console output ---- */
@@ -59,7 +63,8 @@ static long uptime_ms(void) {
     return (long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* One write() per line, starting with a newline so a marker never continues a kernel line. */
+/* A marker goes to the marker channel only (one write(), starting with a newline so a marker never
+ * continues a partial line); the console gets a plain note for people reading the log. */
 static void marker(const char* event, const char* value) {
     char line[1024];
     int n;
@@ -75,7 +80,11 @@ static void marker(const char* event, const char* value) {
     /* A value must stay on the marker's line. */
     for (int i = 1; i < n - 1; i++)
         if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';
-    write_all(console_fd >= 0 ? console_fd : 2, line, (size_t)n);
+    if (channel_fd >= 0) write_all(channel_fd, line, (size_t)n);
+
+    char note[512];
+    int m = snprintf(note, sizeof note, "\ntinyx-init: %s%s%s\n", event, value ? " " : "", value ? value : "");
+    if (m > 0 && (size_t)m < sizeof note) write_all(console_fd >= 0 ? console_fd : 2, note, (size_t)m);
 }
 
 static void say(const char* level, const char* format, ...) {
@@ -95,8 +104,11 @@ static void say(const char* level, const char* format, ...) {
 #define warn(...) say("warning", __VA_ARGS__)
 #define info(...) say("info", __VA_ARGS__)
 
-/* Ending the VM: with QEMU's -no-reboot a reboot request makes QEMU exit; this needs no ACPI. */
+/* Ending the VM: with QEMU's -no-reboot a reboot request makes QEMU exit; this needs no ACPI.
+ * The serial ports are drained first: a marker still in the UART's queue would be lost. */
 static void end_vm(void) {
+    if (channel_fd >= 0) tcdrain(channel_fd);
+    if (console_fd >= 0) tcdrain(console_fd);
     sync();
     reboot(RB_AUTOBOOT);
     /* Still here (not PID 1, or no permission): leave instead of spinning. */
@@ -150,9 +162,10 @@ static void mount_api_filesystems(void) {
     }
 }
 
-/* ---- parameters (kernel argv after "--", else /proc/cmdline) ---- */
+/* ---- parameters: the channel's name on the command line, the rest on the channel ---- */
 
 struct params {
+    char channel[64];
     char* test_base64;
     int ports[MAX_PORTS];
     int port_count;
@@ -161,13 +174,16 @@ struct params {
     int have_nonce;
 };
 
-static void take_param(struct params* p, char* word) {
-    if (strncmp(word, TINYX_PARAM_NONCE, strlen(TINYX_PARAM_NONCE)) == 0) {
+static int starts_with(const char* word, const char* prefix) { return strncmp(word, prefix, strlen(prefix)) == 0; }
+
+/* What the host sends on the channel. */
+static void take_channel_param(struct params* p, char* word) {
+    if (starts_with(word, TINYX_PARAM_NONCE)) {
         snprintf(nonce, sizeof nonce, "%s", word + strlen(TINYX_PARAM_NONCE));
-        p->have_nonce = 1;
-    } else if (strncmp(word, TINYX_PARAM_TEST, strlen(TINYX_PARAM_TEST)) == 0) {
+        p->have_nonce = nonce[0] != '\0';
+    } else if (starts_with(word, TINYX_PARAM_TEST)) {
         p->test_base64 = word + strlen(TINYX_PARAM_TEST);
-    } else if (strncmp(word, TINYX_PARAM_PORTS, strlen(TINYX_PARAM_PORTS)) == 0) {
+    } else if (starts_with(word, TINYX_PARAM_PORTS)) {
         char* cursor = word + strlen(TINYX_PARAM_PORTS);
         p->port_count = 0;
         while (*cursor && p->port_count < MAX_PORTS) {
@@ -178,12 +194,17 @@ static void take_param(struct params* p, char* word) {
             cursor = (*end == ',') ? end + 1 : end;
             if (*end != ',') break;
         }
-    } else if (strncmp(word, TINYX_PARAM_KEEP, strlen(TINYX_PARAM_KEEP)) == 0) {
+    } else if (starts_with(word, TINYX_PARAM_KEEP)) {
         p->keep_running = atoi(word + strlen(TINYX_PARAM_KEEP)) != 0;
-    } else if (strncmp(word, TINYX_PARAM_WAIT, strlen(TINYX_PARAM_WAIT)) == 0) {
+    } else if (starts_with(word, TINYX_PARAM_WAIT)) {
         int seconds = atoi(word + strlen(TINYX_PARAM_WAIT));
         if (seconds > 0) p->wait_seconds = seconds;
     }
+}
+
+/* What the kernel command line says: only which device the channel is. */
+static void take_command_line_param(struct params* p, const char* word) {
+    if (starts_with(word, TINYX_PARAM_CHANNEL)) snprintf(p->channel, sizeof p->channel, "%s", word + strlen(TINYX_PARAM_CHANNEL));
 }
 
 static char* read_whole_file(const char* path, size_t limit) {
@@ -202,15 +223,74 @@ static char* read_whole_file(const char* path, size_t limit) {
     return data;
 }
 
-static void read_params(struct params* p, int argc, char** argv) {
+static void read_command_line(struct params* p, int argc, char** argv) {
     p->wait_seconds = 60;
-    for (int i = 1; i < argc; i++) take_param(p, argv[i]);
-    if (p->have_nonce) return;
+    for (int i = 1; i < argc; i++) take_command_line_param(p, argv[i]);
+    if (p->channel[0]) return;
     /* Booted without "--": the kernel keeps dotted parameters out of argv, so read them here. */
     char* cmdline = read_whole_file("/proc/cmdline", 65536);
     if (!cmdline) return;
-    for (char* word = strtok(cmdline, " \t\n"); word; word = strtok(NULL, " \t\n")) take_param(p, word);
-    /* Words point into cmdline (test_base64), so it is never freed. */
+    for (char* word = strtok(cmdline, " \t\n"); word; word = strtok(NULL, " \t\n")) take_command_line_param(p, word);
+    free(cmdline);
+}
+
+/* Opens the marker channel, says hello and reads the host's parameters (harness/protocol.h), then
+ * removes the device node so that no later process finds the channel by its path. */
+static void open_channel(struct params* p) {
+    char path[96], why[256];
+    if (strchr(p->channel, '/') || p->channel[0] == '.') {
+        snprintf(why, sizeof why, "bad marker channel name '%s'", p->channel);
+        fail(why);
+    }
+    snprintf(path, sizeof path, "/dev/%s", p->channel);
+    int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, sizeof why, "cannot open the marker channel %s: %s (the kernel needs a second serial port)", path,
+                 strerror(errno));
+        fail(why);
+    }
+    struct termios mode;
+    if (tcgetattr(fd, &mode) == 0) {
+        cfmakeraw(&mode); /* no echo, no line editing, no newline translation */
+        tcsetattr(fd, TCSANOW, &mode);
+    }
+    static const char hello[] = "\n" TINYX_CHANNEL_HELLO TINYX_PROTOCOL_VERSION "\n";
+    write_all(fd, hello, sizeof hello - 1);
+
+    /* Lines until TINYX_PARAM_END. The buffer stays allocated: test_base64 points into it. */
+    char* text = malloc(TINYX_PARAMS_MAX_BYTES + 1);
+    if (!text) fail("out of memory reading the host's parameters");
+    size_t length = 0, line_start = 0;
+    long deadline = uptime_ms() + TINYX_PARAMS_WAIT_SECONDS * 1000L;
+    int done = 0;
+    while (!done) {
+        long left = deadline - uptime_ms();
+        if (left <= 0) fail("the host sent no parameters on the marker channel");
+        struct pollfd wait = {fd, POLLIN, 0};
+        int ready = poll(&wait, 1, (int)(left > 1000 ? 1000 : left));
+        if (ready < 0 && errno != EINTR) fail("poll on the marker channel failed");
+        if (ready <= 0) continue;
+        if (length >= TINYX_PARAMS_MAX_BYTES) fail("the host's parameters are too long");
+        ssize_t n = read(fd, text + length, TINYX_PARAMS_MAX_BYTES - length);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n <= 0) fail("the marker channel closed before the host's parameters arrived");
+        length += (size_t)n;
+        for (size_t i = line_start; i < length && !done; i++) {
+            if (text[i] != '\n') continue;
+            text[i] = '\0';
+            char* line = text + line_start;
+            line_start = i + 1;
+            size_t line_length = strlen(line);
+            while (line_length > 0 && line[line_length - 1] == '\r') line[--line_length] = '\0';
+            if (strcmp(line, TINYX_PARAM_END) == 0) done = 1;
+            else take_channel_param(p, line);
+        }
+    }
+    if (!p->have_nonce) fail("the host's parameters had no nonce");
+    if (unlink(path) != 0) warn("cannot remove %s: %s", path, strerror(errno));
+    /* Only a process allowed to ptrace us may read our memory (and with it the nonce) now. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    channel_fd = fd;
 }
 
 /* ---- network ---- */
@@ -558,8 +638,9 @@ int main(int argc, char** argv) {
 
     struct params params;
     memset(&params, 0, sizeof params);
-    read_params(&params, argc, argv);
-    marker(TINYX_EVENT_INIT, INIT_VERSION);
+    read_command_line(&params, argc, argv);
+    if (params.channel[0]) open_channel(&params);
+    marker(TINYX_EVENT_INIT, TINYX_PROTOCOL_VERSION);
     if (getpid() != 1) warn("not running as PID 1");
 
     struct config config;

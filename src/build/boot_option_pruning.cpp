@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "pruner/prune.hpp"
 #include "pruner/boot_trials.hpp"
 #include "pruner/set_domain.hpp"
 
@@ -65,7 +66,7 @@ Result<Timing> time_boots(const BootOptionPruneRequest& request, const std::stri
 const std::vector<std::string>& default_boot_savers() {
     static const std::vector<std::string> savers{
         "quiet",               // no kernel messages on the serial console: each line costs time on an emulated UART
-        "8250.nr_uarts=1",     // register one 8250 port instead of probing four
+        "8250.nr_uarts=2",     // register two 8250 ports (the console and the marker channel) instead of four
         "no_timer_check",      // skip the IO-APIC timer check, which waits on a virtual timer
         "tsc=reliable",        // no TSC stability checks or clocksource watchdog
         "cryptomgr.notests",   // skip crypto self-tests at registration
@@ -137,6 +138,7 @@ Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& r
                          {"removed", result.removed},
                          {"trials", result.engine.test_runs},
                          {"mean_trial_seconds", mean_trial_seconds(result.engine)},
+                         {"retried", pruner::retried_report(result.engine)},
                          {"savers", savers},
                          {"timing_runs", request.timing_runs},
                          {"final", result.append}};

@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "pruner/prune.hpp"
 #include "pruner/boot_trials.hpp"
 #include "pruner/set_domain.hpp"
 
@@ -139,6 +140,7 @@ Result<FilePruneResult> prune_image_files(const FilePruneRequest& request) {
                          {"cache_hits", result.engine.cache_hits},
                          {"inferred", result.engine.inferred},
                          {"mean_trial_seconds", mean_trial_seconds(result.engine)},
+                         {"retried", pruner::retried_report(result.engine)},
                          {"removed", result.removed},
                          {"removed_content_bytes", removed_bytes},
                          {"kept", kept},

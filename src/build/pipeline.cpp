@@ -141,6 +141,24 @@ std::function<void(const std::string&)> progress_line(std::optional<log::Progres
     };
 }
 
+// A profile is code, like a Makefile: its host test runs on this machine and its includes read
+// host files. Before a profile that did not ship with tinyx does either, say what it will do.
+void show_what_a_profile_runs(const fs::path& path, const profiles::AppSpec* app, const profiles::TestSpec* test) {
+    std::error_code ec;
+    const auto shipped = fs::weakly_canonical(profiles::shipped_profiles_dir(), ec);
+    const auto file = fs::weakly_canonical(path, ec);
+    const auto relative = file.lexically_relative(shipped);
+    if (!relative.empty() && *relative.begin() != "..") return; // shipped with tinyx
+    std::vector<std::string> actions;
+    if (test && !test->host_test.empty()) actions.push_back(str("runs the host test `", test->host_test, "` on this machine"));
+    if (app)
+        for (const auto& include : app->includes)
+            actions.push_back(str("copies host path ", include.substr(0, include.find(':')), " into the image"));
+    if (app && fs::path(app->app).is_absolute()) actions.push_back(str("packs host path ", app->app));
+    if (actions.empty()) return;
+    log::warn(str("profile ", path.string(), " (not shipped with tinyx) ", join(actions, "; ")));
+}
+
 // The start config's options: the baselet, then the profile's options or the candidate pool.
 struct Wanted {
     profiles::Profile baselet;
@@ -274,6 +292,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     profiles::TestSpec test = request.test ? *request.test : (profile && profile->test ? *profile->test : profiles::TestSpec{});
     if (!test.host_test.empty() && test.forward.empty())
         return Error::bad_input("--host-test needs at least one --forward GUESTPORT");
+    if (profile) show_what_a_profile_runs(*request.profile, request.app ? nullptr : &app, request.test ? nullptr : &test);
 
     TRY_ASSIGN(auto wanted, wanted_options(request, profile));
     const auto& baselet = wanted.baselet;
@@ -325,6 +344,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     boot.host_test = test.host_test;
     boot.forwards = test.forward;
     boot.append = test.append;
+    boot.outbound_network = test.outbound_network;
 
     std::string final_config = start.text;
     Json pruning = nullptr;

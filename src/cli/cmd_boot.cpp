@@ -1,3 +1,4 @@
+#include "cli/boot_flags.hpp"
 #include "cli/commands.hpp"
 
 #include "harness/boot.hpp"
@@ -15,7 +16,8 @@ namespace tinyx::cli {
 namespace {
 
 struct BootOptions {
-    std::string kernel, initrd, disk, accel = "auto", log_dir, write_init;
+    std::string kernel, initrd, disk, log_dir, write_init;
+    BootFlags flags;
     harness::BootRequest request;
     bool json = false;
 };
@@ -47,9 +49,7 @@ Result<int> run_boot(BootOptions& options) {
     if (!options.initrd.empty()) request.initrd = options.initrd;
     if (!options.disk.empty()) request.disk = options.disk;
     if (!options.log_dir.empty()) request.log_dir = options.log_dir;
-    request.accel = options.accel == "kvm"   ? harness::AccelChoice::kvm
-                    : options.accel == "tcg" ? harness::AccelChoice::tcg
-                                             : harness::AccelChoice::automatic;
+    options.flags.apply_to(request);
 
     TRY_ASSIGN(auto report, harness::boot(request));
     if (options.json) std::cout << dump_json(harness::boot_report_json(report)) << std::flush;
@@ -75,36 +75,22 @@ void setup_boot(CLI::App& app, Runner& runner) {
     auto& request = options->request;
     auto* cmd = app.add_subcommand("boot", "Boot a kernel and image under QEMU and run a test against the app");
     cmd->add_option("--kernel", options->kernel, "The guest kernel (bzImage)");
-    auto* initrd = cmd->add_option("--initrd", options->initrd, "An initramfs image (from tinyx rootfs)");
-    cmd->add_option("--disk", options->disk, "A disk image (raw, or .qcow2), booted as /dev/vda; never modified")->excludes(initrd);
-    cmd->add_option("--memory", request.memory_mb, "Guest memory in MB")->default_val(256)->check(CLI::Range(16, 1048576));
-    cmd->add_option("--accel", options->accel, "auto probes KVM once per host, then uses it or TCG")
-        ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
-        ->default_val("auto");
-    cmd->add_option("--timeout", request.timeout_seconds, "Seconds per boot, QEMU start to the end of the test")
-        ->default_val(300)
-        ->check(CLI::PositiveNumber);
+    cmd->add_option("--initrd", options->initrd,
+                    "An initramfs image (from tinyx rootfs); with --disk, a loader that mounts the disk and runs its init");
+    cmd->add_option("--disk", options->disk, "A disk image (raw, or .qcow2), booted as /dev/vda; never modified");
+    add_boot_flags(cmd, options->flags, "Seconds per boot, QEMU start to the end of the test (default 300)");
     cmd->add_option("--silence", request.silence_seconds,
                     "Seconds without console output before /init reports that count as a hung boot")
         ->default_val(60)
-        ->check(CLI::PositiveNumber);
+        ->check(in_range(harness::kTimeoutRangeSeconds));
     cmd->add_option("--port-wait", request.port_wait_seconds, "Seconds the guest waits for the app's ports")
         ->default_val(60)
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--guest-test", request.guest_test, "A /bin/sh script run in the guest once the app started");
-    cmd->add_option("--host-test", request.host_test,
-                    "A /bin/sh command run on the host once the app started, with TINYX_HOST and "
-                    "TINYX_PORT_<guestport> set");
-    cmd->add_option("--forward", request.forwards,
-                    "Forward this guest TCP port from a free port on 127.0.0.1 (repeatable); the app counts as "
-                    "started once it accepts in the guest")
-        ->check(CLI::Range(1, 65535));
+        ->check(in_range(harness::kPortWaitRangeSeconds));
     cmd->add_option("--wait-port", request.wait_ports, "Wait for this guest TCP port without forwarding it (repeatable)")
-        ->check(CLI::Range(1, 65535));
+        ->check(in_range(harness::kPortRange));
     cmd->add_option("--repeat", request.repeat, "Boot N times; pass only if all pass (stops at the first failure)")
         ->default_val(1)
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--append", request.append, "Extra kernel command-line arguments");
+        ->check(in_range(harness::kRepeatRange));
     cmd->add_flag("--min-memory", request.find_min_memory,
                   "After a pass, find the smallest memory (MB) that still passes, by bisection");
     cmd->add_option("--log-dir", options->log_dir, "Keep the console logs here (default: removed at the end)");
@@ -112,13 +98,18 @@ void setup_boot(CLI::App& app, Runner& runner) {
     cmd->add_flag("--json", options->json, "Print one JSON report on stdout (progress stays on stderr)");
     cmd->add_option("--write-init", options->write_init, "Write the guest init executable to FILE and exit")
         ->group(""); // hidden: for tests and hand-made images
-    cmd->footer("Exit codes: 0 pass, 1 test failed, 3 boot failure (panic, no init, app exited), 4 timeout.\n"
+    cmd->footer("Exit codes: 0 pass, 1 test failed, 3 boot failure (panic, no init, app exited), 4 timeout,\n"
+                "75 the machine failed (QEMU could not start or was killed: no verdict).\n"
                 "Examples:\n"
                 "  tinyx boot --kernel out/bzImage --initrd out/initramfs.cpio.gz \\\n"
                 "             --wait-port 8080 --guest-test 'wget -qO- http://127.0.0.1:8080/ | grep -q hello'\n"
                 "  tinyx boot --kernel out/bzImage --initrd out/initramfs.cpio.gz --forward 80 \\\n"
                 "             --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --repeat 3 --json\n"
-                "  tinyx boot --kernel out/bzImage --disk out/disk.qcow2 --min-memory --log-dir logs/");
+                "  tinyx boot --kernel out/bzImage --disk out/disk.qcow2 --min-memory --log-dir logs/\n"
+                "  tinyx boot --kernel /boot/vmlinuz --initrd loader.cpio.gz --disk out/disk.qcow2 --guest-test 'true'\n"
+                "             (a stock kernel whose disk drivers are modules: the loader initrd mounts the disk)\n"
+                "Verdicts come from a marker channel only tinyx's init holds (a second serial port), never from\n"
+                "what the app prints; see docs/harness.md for what a guest can and cannot forge.");
     cmd->callback([&runner, options] { runner = [options] { return run_boot(*options); }; });
 }
 

@@ -1,5 +1,6 @@
 // tinyx build: one command from application to minimal VM image (src/build/pipeline.hpp).
 #include "build/pipeline.hpp"
+#include "cli/boot_flags.hpp"
 #include "cli/commands.hpp"
 #include "core/strings.hpp"
 
@@ -12,13 +13,11 @@ namespace {
 
 struct BuildOptions {
     build::BuildRequest request;
-    std::string app, run, compression, guest_test, host_test, append, accel = "auto", profile, kernel_src, baselet,
-        pool, hint_profile, out;
+    std::string app, run, compression, profile, kernel_src, baselet, pool, hint_profile, out;
     std::vector<std::string> includes, excludes;
     std::vector<std::string> prune_what{"kernel", "files", "boot"};
-    std::vector<int> forwards;
+    BootFlags boot;
     bool no_busybox = false, json = false;
-    int memory = 0, timeout = 0;
 };
 
 Result<int> run_build(BuildOptions& options) {
@@ -32,8 +31,7 @@ Result<int> run_build(BuildOptions& options) {
     if (!options.kernel_src.empty()) request.kernel_src = fs::path(options.kernel_src);
     if (!options.baselet.empty()) request.baselet = fs::path(options.baselet);
     if (!options.pool.empty()) request.pool = fs::path(options.pool);
-    if (options.accel == "kvm") request.accel = harness::AccelChoice::kvm;
-    if (options.accel == "tcg") request.accel = harness::AccelChoice::tcg;
+    request.accel = accel_choice(options.boot.accel);
 
     bool app_flags = !options.app.empty();
     if (!app_flags && (!options.run.empty() || !options.includes.empty() || !options.excludes.empty() || options.no_busybox))
@@ -48,16 +46,16 @@ Result<int> run_build(BuildOptions& options) {
         if (!options.compression.empty()) app.compression = options.compression;
         request.app = app;
     }
-    bool test_flags = !options.guest_test.empty() || !options.host_test.empty() || !options.forwards.empty() ||
-                      options.memory || options.timeout || !options.append.empty();
-    if (test_flags) {
+    if (options.boot.any_test_flag()) {
+        const auto& flags = options.boot;
         profiles::TestSpec test;
-        test.guest_test = options.guest_test;
-        test.host_test = options.host_test;
-        test.forward = options.forwards;
-        if (options.memory) test.memory_mb = options.memory;
-        if (options.timeout) test.timeout_seconds = options.timeout;
-        test.append = options.append;
+        test.guest_test = flags.guest_test;
+        test.host_test = flags.host_test;
+        test.forward = flags.forwards;
+        if (flags.memory_mb) test.memory_mb = *flags.memory_mb;
+        if (flags.timeout_seconds) test.timeout_seconds = int(*flags.timeout_seconds);
+        test.append = flags.append;
+        test.outbound_network = flags.outbound_network;
         request.test = test;
     }
     TRY_ASSIGN(auto result, build::run_build(request));
@@ -80,15 +78,7 @@ void setup_build(CLI::App& app, Runner& runner) {
     cmd->add_flag("--no-busybox", options->no_busybox, "No BusyBox in the image (tests run on the host)");
     cmd->add_option("--compression", options->compression, "Initramfs compression")
         ->check(CLI::IsMember({"gzip", "xz", "zstd", "none"}));
-    cmd->add_option("--guest-test", options->guest_test, "Test run by /bin/sh inside the guest after the app started");
-    cmd->add_option("--host-test", options->host_test, "Test run on the host (TINYX_HOST, TINYX_PORT_<guestport>)");
-    cmd->add_option("--forward", options->forwards, "Guest TCP port to forward to the host (repeatable)")
-        ->check(CLI::Range(1, 65535));
-    cmd->add_option("--memory", options->memory, "Guest memory in MB (default 256)")->check(CLI::Range(16, 65536));
-    cmd->add_option("--timeout", options->timeout, "Seconds per verifying boot (default 120)")->check(CLI::Range(1, 86400));
-    cmd->add_option("--append", options->append, "Extra kernel arguments");
-    cmd->add_option("--accel", options->accel, "auto (probe KVM, else TCG), kvm or tcg")
-        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+    add_boot_flags(cmd, options->boot, "Seconds per verifying and trial boot (default 120)");
     cmd->add_option("--profile", options->profile, "Rebuild from an app profile (no pruning)")->check(CLI::ExistingFile);
     cmd->add_flag("--prune", options->request.prune,
                   "Prune against the test: the kernel config, then the image's files, then the command line");
@@ -131,7 +121,8 @@ void setup_build(CLI::App& app, Runner& runner) {
                 "  tinyx build --app redis-server ... --prune --hint-profile profiles/apps/nginx.json --out out/redis\n"
                 "              prune redis's own kernel, trying what nginx's pruning removed first\n"
                 "Outputs in --out: bzImage, initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
-                "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input.");
+                "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input,\n"
+                "75 the machine failed (full disk, killed build, QEMU could not start; --resume continues a pruning).");
     cmd->callback([options, &runner] { runner = [options] { return run_build(*options); }; });
 }
 

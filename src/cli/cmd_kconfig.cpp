@@ -279,7 +279,7 @@ void setup_kconfig(CLI::App& app, Runner& runner) {
     b->group("");
     add_tree_options(b, bench->tree);
     b->add_option("--config", bench->config, "starting .config")->required();
-    b->add_option("--count", bench->count, "number of trials");
+    b->add_option("--count", bench->count, "number of trials")->check(CLI::Range(1, 1000000));
     b->add_option("--seed", bench->seed, "random seed");
     b->add_flag("--verify", bench->verify, "check each trial against a full re-resolution");
     b->footer("Example:\n  tinyx kconfig bench --kernel-src ~/linux-6.1 --config .config --count 200");

@@ -1,4 +1,5 @@
 // tinyx prune: turn flags into a pruner::PruneRequest, show progress, print the result.
+#include "cli/boot_flags.hpp"
 #include "cli/commands.hpp"
 #include "kconfig/kconfig.hpp"
 #include "kconfig/source_tree.hpp"
@@ -34,11 +35,9 @@ struct PruneOptions {
     bool resume = false;
     bool json = false;
     // The image and test options of `tinyx boot` (kernel trials).
-    std::string initrd, disk, guest_test, host_test, append;
-    std::vector<int> forward;
+    std::string initrd, disk;
+    BootFlags boot;
     int repeat = 0;
-    int memory = 0, timeout = 0;
-    std::string accel = "auto";
 };
 
 Result<int> run_prune(const PruneOptions& options) {
@@ -65,14 +64,7 @@ Result<int> run_prune(const PruneOptions& options) {
         harness::BootRequest boot;
         if (!options.initrd.empty()) boot.initrd = fs::path(options.initrd);
         if (!options.disk.empty()) boot.disk = fs::path(options.disk);
-        boot.guest_test = options.guest_test;
-        boot.host_test = options.host_test;
-        boot.forwards = options.forward;
-        boot.append = options.append;
-        if (options.memory) boot.memory_mb = options.memory;
-        if (options.timeout) boot.timeout_seconds = options.timeout;
-        if (options.accel == "kvm") boot.accel = harness::AccelChoice::kvm;
-        if (options.accel == "tcg") boot.accel = harness::AccelChoice::tcg;
+        options.boot.apply_to(boot);
         if (boot.guest_test.empty() && boot.host_test.empty())
             return Error::bad_input("kernel trials need a test: --guest-test or --host-test");
         pruner::KernelBuildOptions build;
@@ -197,15 +189,9 @@ void setup_prune(CLI::App& app, Runner& runner) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--initrd", options->initrd, "Image to boot each trial kernel with (as tinyx boot)");
     cmd->add_option("--disk", options->disk, "Disk image to boot each trial kernel with (as tinyx boot)");
-    cmd->add_option("--guest-test", options->guest_test, "Test run inside the guest (as tinyx boot)");
-    cmd->add_option("--host-test", options->host_test, "Test run on the host (as tinyx boot)");
-    cmd->add_option("--forward", options->forward, "Guest port to forward (as tinyx boot)");
-    cmd->add_option("--append", options->append, "Extra kernel command line (as tinyx boot)");
+    add_boot_flags(cmd, options->boot, "Seconds per trial boot (default 300)");
     cmd->add_option("--repeat", options->repeat, "Runs that must all pass before a trial removes options (default 2)")
         ->check(CLI::Range(1, 20));
-    cmd->add_option("--memory", options->memory, "Guest memory in MB (as tinyx boot)")->check(CLI::Range(16, 65536));
-    cmd->add_option("--timeout", options->timeout, "Seconds per trial boot (as tinyx boot)")->check(CLI::Range(1, 86400));
-    cmd->add_option("--accel", options->accel, "auto, kvm or tcg (as tinyx boot)")->check(CLI::IsMember({"auto", "kvm", "tcg"}));
     cmd->add_option("--out", options->out, "Output directory: config, defconfig, report.json, summary.md, journal.jsonl")->required();
     cmd->add_flag("--resume", options->resume, "Continue an interrupted run from --out's journal (same result as an uninterrupted run)");
     cmd->add_flag("--json", options->json, "Print report.json on stdout");
@@ -217,7 +203,9 @@ void setup_prune(CLI::App& app, Runner& runner) {
                 "  tinyx prune ... --strategy trace --initrd img.cpio.xz --host-test ... --out trace/   coverage-guided\n"
                 "  tinyx prune ... --hint-profile profiles/apps/busybox-httpd.json --out hinted/   start from a known result\n"
                 "  tinyx prune --kernel-src SRC --config start.config --candidates pool.txt --initrd out/initramfs.cpio.xz \\\n"
-                "              --forward 80 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out prune-out/");
+                "              --forward 80 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out prune-out/\n"
+                "A machine fault (a full disk, a build killed twice, QEMU that cannot start) stops the run with exit\n"
+                "75 and decides nothing; --resume continues it. A boot timeout or a killed compiler is retried once.");
     cmd->callback([&runner, options] { runner = [options] { return run_prune(*options); }; });
 }
 

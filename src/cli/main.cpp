@@ -39,7 +39,9 @@ int main(int argc, char** argv) {
                "  tinyx build --profile profiles/apps/busybox-httpd.json --out out/   rebuild an app from its profile\n"
                "  tinyx build --app nginx-light --run 'nginx -g \"daemon off;\"' --forward 80 \\\n"
                "              --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --prune --out out/\n"
-               "  tinyx <command> --help                                              options of one command");
+               "  tinyx <command> --help                                              options of one command\n"
+               "Exit codes: 0 pass, 1 the test failed, 2 bad input, 3 the guest did not boot, 4 timeout,\n"
+               "75 the machine failed (nothing decided; rerun, or --resume a pruning), 130 interrupted.");
 
     cli::Runner runner;
     cli::setup_build(app, runner);

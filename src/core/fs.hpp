@@ -14,6 +14,8 @@ namespace tinyx {
 namespace fs = std::filesystem;
 
 Result<std::string> read_file(const fs::path& path);
+// At most the first `limit` bytes of a file (headers, magic numbers).
+Result<std::string> read_file_prefix(const fs::path& path, std::size_t limit);
 // Write `content` to `path` atomically (temp file in the same directory, fsync, rename).
 Result<void> write_file_atomic(const fs::path& path, std::string_view content, fs::perms perms = fs::perms(0644));
 // Create a directory and its parents; an error names the directory.
@@ -63,8 +65,10 @@ class TempDir {
     bool m_keep = false;
 };
 
-// Where tinyx keeps caches (extracted kernel trees, build dirs, probe results):
-// $TINYX_CACHE_DIR, else $XDG_CACHE_HOME/tinyx, else ~/.cache/tinyx.
-fs::path cache_dir();
+// Where tinyx keeps caches (extracted kernel trees, build dirs, the build lock, probe results):
+// $TINYX_CACHE_DIR, else $XDG_CACHE_HOME/tinyx, else $HOME/.cache/tinyx, else the user's home
+// directory from the password database. Never a directory shared between users: without any
+// of these it is an error (set TINYX_CACHE_DIR).
+Result<fs::path> cache_dir();
 
 } // namespace tinyx

@@ -60,15 +60,32 @@ Result<int> open_output(const Output& output, int pipe_write_end) {
     return -1;
 }
 
+// The group's watchdog, forked by the child before it execs: it waits until tinyx's end of
+// `watch_read`'s pipe closes (tinyx ended, however it ended: even SIGKILL closes it) and then
+// kills the whole process group. PR_SET_PDEATHSIG reaches only the direct child; this way
+// make's compilers and a test's background jobs cannot outlive tinyx either.
+[[noreturn]] void run_group_watchdog(int watch_read) {
+    ::prctl(PR_SET_NAME, "tinyx-watchdog");
+    if (watch_read != STDIN_FILENO) ::dup2(watch_read, STDIN_FILENO);
+    ::close_range(1, ~0U, 0); // hold nothing of the child's: no pipe stays open because of us
+    char byte;
+    while (::read(STDIN_FILENO, &byte, 1) < 0 && errno == EINTR) {
+    }
+    ::kill(0, SIGKILL); // our process group: the child and everything it started
+    ::_exit(0);
+}
+
 // Runs in the child between fork and exec: own process group, die with the
-// parent, then wire up stdin/stdout/stderr.
+// parent (and the group with it), then wire up stdin/stdout/stderr.
 struct ChildSetup {
     int in_fd, out_fd, err_fd;
     bool err_to_out;
+    int watch_read; // -1: no group watchdog
     template <class Executor>
     void operator()(Executor&) const {
         ::setpgid(0, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (watch_read >= 0 && ::fork() == 0) run_group_watchdog(watch_read);
         if (in_fd >= 0) ::dup2(in_fd, STDIN_FILENO);
         if (out_fd >= 0) ::dup2(out_fd, STDOUT_FILENO);
         if (err_to_out)
@@ -172,11 +189,16 @@ Result<Process> Process::spawn(const ProcessSpec& spec) {
     Fd err_file(err_target == err_write.fd ? -1 : err_target);
     Fd null_in;
     if (!spec.inherit_stdin) null_in.fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    // Our end stays open as long as the Process lives: its closing tells the watchdog to end the group.
+    int watch_pipe[2] = {-1, -1};
+    if (spec.kill_group_on_exit && ::pipe2(watch_pipe, O_CLOEXEC) != 0)
+        return Error::from_errno(errno, "pipe");
+    Fd watch_read(watch_pipe[0]), watch_write(watch_pipe[1]);
 
     ChildEnvironment env(spec);
 
     std::vector<std::string> args(spec.argv.begin() + 1, spec.argv.end());
-    ChildSetup setup{null_in.fd, out_target, err_target, spec.err.kind == Output::Kind::to_stdout};
+    ChildSetup setup{null_in.fd, out_target, err_target, spec.err.kind == Output::Kind::to_stdout, watch_read.fd};
     Process process;
     process.m_start = Clock::now();
     try {
@@ -185,8 +207,12 @@ Result<Process> Process::spawn(const ProcessSpec& spec) {
         bp::child child(bp::exe = exe->string(), bp::args = args, bp::start_dir = cwd,
                         bp::extend::on_setup = [&env](auto& executor) { executor.env = env.block(); },
                         bp::extend::on_exec_setup = setup, start_error);
-        if (start_error)
+        if (start_error) {
+            // No memory or no processes left to fork: the machine, not the command.
+            if (start_error.value() == EAGAIN || is_machine_fault_errno(start_error.value()))
+                return Error::machine_fault(str("cannot run ", spec.argv[0], ": ", start_error.message()));
             return Error::bad_input(str("cannot run ", spec.argv[0], ": ", start_error.message()));
+        }
         process.m_pid = child.id();
         child.detach(); // we reap it ourselves with waitpid, to keep signal and exit code apart
     } catch (const std::exception& e) {
@@ -198,6 +224,7 @@ Result<Process> Process::spawn(const ProcessSpec& spec) {
 
     process.m_out_fd = out_read.release();
     process.m_err_fd = err_read.release();
+    process.m_watch_fd = watch_write.release();
     for (int fd : {process.m_out_fd, process.m_err_fd})
         if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     process.m_timeout = spec.timeout;
@@ -208,7 +235,8 @@ Result<Process> Process::spawn(const ProcessSpec& spec) {
 
 Process::Process(Process&& other) noexcept
     : m_pid(std::exchange(other.m_pid, -1)), m_out_fd(std::exchange(other.m_out_fd, -1)),
-      m_err_fd(std::exchange(other.m_err_fd, -1)), m_finished(other.m_finished),
+      m_err_fd(std::exchange(other.m_err_fd, -1)), m_watch_fd(std::exchange(other.m_watch_fd, -1)),
+      m_finished(other.m_finished),
       m_kill_group_on_exit(other.m_kill_group_on_exit), m_timeout(other.m_timeout), m_grace(other.m_grace),
       m_start(other.m_start), m_result(std::move(other.m_result)) {
     other.m_finished = true;
@@ -217,6 +245,7 @@ Process::Process(Process&& other) noexcept
 Process::~Process() {
     if (m_pid > 0 && !m_finished) terminate(std::chrono::milliseconds(200));
     close_pipes();
+    if (m_watch_fd >= 0) ::close(m_watch_fd);
 }
 
 double Process::seconds() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
@@ -224,6 +253,8 @@ double Process::seconds() const { return std::chrono::duration<double>(Clock::no
 void Process::close_pipes() {
     for (int* fd : {&m_out_fd, &m_err_fd})
         if (*fd >= 0) ::close(std::exchange(*fd, -1));
+    // Only once the group is gone (reaped and killed, or terminated): the watchdog has nothing left to do.
+    if (m_finished && m_watch_fd >= 0) ::close(std::exchange(m_watch_fd, -1));
 }
 
 void Process::reap(bool block) {

@@ -2,8 +2,9 @@
 //
 // Every child starts in a process group of its own, so a timeout or Ctrl-C can
 // end the whole tree it started (a shell and its sleeping child, qemu and its
-// helpers), and it gets SIGKILL if tinyx itself dies. The exit code and the
-// terminating signal are kept apart.
+// helpers, make and its compilers). If tinyx itself dies, even by SIGKILL, the
+// child gets SIGKILL and a watchdog in its group kills the rest of the group.
+// The exit code and the terminating signal are kept apart.
 #pragma once
 
 #include "core/result.hpp"
@@ -96,6 +97,7 @@ class Process {
     int m_pid = -1;
     int m_out_fd = -1;
     int m_err_fd = -1;
+    int m_watch_fd = -1; // the write end of the group watchdog's pipe
     bool m_finished = false;
     bool m_kill_group_on_exit = true;
     std::optional<std::chrono::milliseconds> m_timeout;

@@ -19,7 +19,11 @@ enum class Exit : int {
     bad_input = 2,
     boot_failed = 3,
     timeout = 4,
-    internal = 70,     // EX_SOFTWARE: a bug or an environment problem, never the user's input
+    internal = 70,     // EX_SOFTWARE: a bug, never the user's input
+    // EX_TEMPFAIL: the machine failed (disk full, I/O error, a killed build, QEMU that cannot
+    // start). Never a verdict on the app or the kernel: a pruning run stops here, decides
+    // nothing from it, and `--resume` retries once the machine is fixed.
+    machine_fault = 75,
     interrupted = 130, // 128 + SIGINT, what shells report for Ctrl-C
 };
 
@@ -33,6 +37,10 @@ struct Error {
     static Error boot_failed(std::string msg) { return {Exit::boot_failed, std::move(msg), {}}; }
     static Error timeout(std::string msg) { return {Exit::timeout, std::move(msg), {}}; }
     static Error test_failed(std::string msg) { return {Exit::test_failed, std::move(msg), {}}; }
+    static Error machine_fault(std::string msg) { return {Exit::machine_fault, std::move(msg), {}}; }
+    // A failed system call, "WHAT: <strerror>": the machine's fault when the errno says so
+    // (is_machine_fault_errno), else `otherwise` (bad_input for a path the user gave).
+    static Error from_errno(int error_number, const std::string& what, Exit otherwise = Exit::internal);
     static Error interrupted() { return {Exit::interrupted, "interrupted", {}}; }
 
     // Prefix the message with context: "reading profile.json: " + message.
@@ -45,6 +53,9 @@ struct Error {
         return std::move(*this);
     }
 };
+
+// ENOSPC, EDQUOT, EIO, ENOMEM, EROFS, EMFILE, ENFILE: the machine, not the input or tinyx.
+bool is_machine_fault_errno(int error_number);
 
 template <class T>
 class [[nodiscard]] Result {

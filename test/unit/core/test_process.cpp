@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <thread>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace tinyx;
@@ -180,4 +181,36 @@ TEST_CASE("process: an interrupt ends the child promptly") {
     CHECK(result.interrupted);
     CHECK(std::chrono::steady_clock::now() - start < 2000ms);
     CHECK_FALSE(pid_alive(spawned->pid()));
+}
+
+TEST_CASE("process: when tinyx is killed with SIGKILL, the whole group it started dies too") {
+    // A stand-in for tinyx: a forked copy of this test that spawns a shell whose background
+    // job (a compiler, say) is not its direct child, reports the job's pid, and waits.
+    auto dir = TempDir::create("tinyx-test-");
+    REQUIRE(dir.ok());
+    auto pid_file = dir->path() / "job.pid";
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    pid_t standin = ::fork();
+    REQUIRE(standin >= 0);
+    if (standin == 0) {
+        ::close(ready[0]);
+        auto spawned = Process::spawn(ProcessSpec::shell("sleep 300 & echo $! > '" + pid_file.string() + "'; wait"));
+        if (!spawned.ok()) ::_exit(1);
+        for (int i = 0; i < 500 && !fs::exists(pid_file); ++i) std::this_thread::sleep_for(10ms);
+        (void)!::write(ready[1], "x", 1);
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    REQUIRE(::read(ready[0], &byte, 1) == 1);
+    ::close(ready[0]);
+    std::this_thread::sleep_for(50ms); // the shell has written the whole pid
+    auto job = std::stoi(*read_file(pid_file));
+    REQUIRE(pid_alive(job));
+    ::kill(standin, SIGKILL); // no destructor runs, no signal handler: only the kernel cleans up
+    ::waitpid(standin, nullptr, 0);
+    for (int i = 0; i < 200 && pid_alive(job); ++i) std::this_thread::sleep_for(10ms);
+    CHECK_FALSE(pid_alive(job));
 }

@@ -10,7 +10,7 @@ using namespace tinyx;
 using namespace tinyx::harness;
 
 namespace {
-fs::path fake_qemu() { return fs::path(TINYX_SOURCE_DIR) / "test/fixtures/fake-qemu.sh"; }
+fs::path fake_qemu() { return fs::path(TINYX_SOURCE_DIR) / "test/fixtures/fake-qemu.py"; }
 } // namespace
 
 TEST_CASE("probe_kvm: the firmware must boot; an abort or a hang means no KVM") {

@@ -1,5 +1,6 @@
-// The boot runner against a scripted fake QEMU (test/fixtures/fake-qemu.sh): verdicts,
-// forged markers, timeouts, port races and cleanup, without booting a kernel.
+// The boot runner against a scripted fake QEMU (test/fixtures/fake-qemu.py): verdicts from the
+// marker channel only, forged markers, timeouts, port races, host faults and cleanup, without
+// booting a kernel.
 #include "harness/boot.hpp"
 
 #include "core/fs.hpp"
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <limits>
 
 using namespace tinyx;
 using namespace tinyx::harness;
@@ -23,11 +25,14 @@ struct FakeBoot {
         ::setenv("FAKE_QEMU_MODE", mode, 1);
         ::setenv("FAKE_QEMU_PIDFILE", (dir.path() / "qemu.pid").c_str(), 1);
         ::setenv("FAKE_QEMU_STATE", (dir.path() / "state").c_str(), 1);
-        REQUIRE(write_file_atomic(dir.path() / "bzImage", "not really a kernel"));
+        // Enough of a bzImage to pass the header check: the setup header's "HdrS" at 0x202.
+        std::string kernel(0x400, '\0');
+        kernel.replace(0x202, 4, "HdrS");
+        REQUIRE(write_file_atomic(dir.path() / "bzImage", kernel));
         REQUIRE(write_file_atomic(dir.path() / "initramfs.cpio", "not really an image"));
         request.kernel = dir.path() / "bzImage";
         request.initrd = dir.path() / "initramfs.cpio";
-        request.qemu = fs::path(TINYX_SOURCE_DIR) / "test/fixtures/fake-qemu.sh";
+        request.qemu = fs::path(TINYX_SOURCE_DIR) / "test/fixtures/fake-qemu.py";
         request.accel = AccelChoice::tcg;
         request.timeout_seconds = 20;
         request.guest_test = "true";
@@ -75,19 +80,50 @@ TEST_CASE("boot: a failing guest test is a verdict, not an error") {
 }
 
 TEST_CASE("boot: marker text printed by the app or the test never passes") {
-    SECTION("forged markers only") {
+    SECTION("markers with the right nonce, but on the console") {
         FakeBoot fake("forged");
         auto report = fake.run();
         CHECK(report.verdict == Verdict::boot_failed);
         CHECK(report.reason == "the guest ended during the guest test without its exit status");
         CHECK_FALSE(report.boots.front().guest_test_status);
     }
-    SECTION("a forged pass before the real failure") {
+    SECTION("a line without this boot's nonce on the channel, then the real failure; a later pass is ignored") {
         FakeBoot fake("forged-then-fails");
         auto report = fake.run();
         CHECK(report.verdict == Verdict::test_failed);
         CHECK(report.boots.front().guest_test_status == 1);
     }
+}
+
+TEST_CASE("boot: the guest test travels on the channel, so it may be long") {
+    FakeBoot fake("long-test");
+    fake.request.guest_test = "#" + std::string(99999, 'x');
+    auto report = fake.run();
+    CHECK(report.verdict == Verdict::pass);
+}
+
+TEST_CASE("boot: an init that cannot speak the protocol is a boot failure that says why") {
+    SECTION("another protocol version") {
+        FakeBoot fake("wrong-protocol");
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::boot_failed);
+        CHECK(report.reason.find("speaks boot-test protocol 1; this tinyx speaks 2") != std::string::npos);
+        CHECK(fake.qemu_gone());
+    }
+    SECTION("no marker channel in the guest: the init's own words from the console") {
+        FakeBoot fake("no-channel");
+        auto report = fake.run();
+        CHECK(report.verdict == Verdict::boot_failed);
+        CHECK(report.reason == "tinyx-init: error: cannot open the marker channel /dev/ttyS1: No such file or directory");
+    }
+}
+
+TEST_CASE("boot: QEMU failing on the host is a machine fault, not a verdict") {
+    FakeBoot fake("host-fault");
+    auto report = boot(fake.request);
+    REQUIRE_FALSE(report);
+    CHECK(report.error().exit == Exit::machine_fault);
+    CHECK(report.error().message.find("QEMU could not run the guest") == 0);
 }
 
 TEST_CASE("boot: a kernel panic is a boot failure quoting the console") {
@@ -211,12 +247,56 @@ TEST_CASE("validate names the bad flag or file") {
     bad.kernel = fake.dir.path() / "missing";
     CHECK(validate(bad).error().message.find("--kernel: ") == 0);
     bad = fake.request;
-    bad.disk = fake.dir.path() / "bzImage";
+    bad.kernel = fake.dir.path() / "initramfs.cpio"; // a file, but no kernel
+    CHECK(validate(bad).error().exit == Exit::bad_input);
+    CHECK(validate(bad).error().message.find("not a kernel image") != std::string::npos);
+    bad = fake.request;
+    bad.disk = fake.dir.path() / "missing.qcow2";
     CHECK(validate(bad).error().exit == Exit::bad_input);
     bad = fake.request;
-    bad.guest_test = std::string(3000, 'x');
+    bad.append = std::string(3000, 'x');
     CHECK(validate(bad).error().message.find("kernel command line") != std::string::npos);
+    bad = fake.request;
+    bad.guest_test = std::string(2 * 1024 * 1024, 'x');
+    CHECK(validate(bad).error().message.find("--guest-test") == 0);
     bad = fake.request;
     bad.qemu = "/nonexistent/qemu";
     CHECK(validate(bad).error().message.find("/nonexistent/qemu not found") == 0);
+}
+
+TEST_CASE("validate refuses numbers that are not finite or out of range") {
+    FakeBoot fake("pass");
+    auto bad = fake.request;
+    bad.timeout_seconds = std::numeric_limits<double>::infinity();
+    CHECK(validate(bad).error().message == "--timeout inf: expected 1 to 604800 seconds");
+    bad = fake.request;
+    bad.silence_seconds = std::numeric_limits<double>::quiet_NaN();
+    CHECK(validate(bad).error().exit == Exit::bad_input);
+    bad = fake.request;
+    bad.memory_mb = 8;
+    CHECK(validate(bad).error().message == "--memory 8: expected 16 to 1048576 MB");
+    bad = fake.request;
+    bad.port_wait_seconds = 0;
+    CHECK(validate(bad).error().exit == Exit::bad_input);
+    bad = fake.request;
+    bad.forwards = {70000};
+    CHECK(validate(bad).error().message == "--forward 70000: expected 1 to 65535 (a TCP port)");
+}
+
+TEST_CASE("check_kernel_image knows bzImage, ELF and arm64 Image headers") {
+    FakeBoot fake("pass");
+    CHECK(check_kernel_image(fake.request.kernel));
+    auto elf = fake.dir.path() / "vmlinux";
+    REQUIRE(write_file_atomic(elf, std::string("\x7f" "ELF", 4) + std::string(60, '\0')));
+    CHECK(check_kernel_image(elf));
+    std::string arm(0x40, '\0');
+    arm.replace(0x38, 4, std::string("ARM\x64", 4));
+    auto image = fake.dir.path() / "Image";
+    REQUIRE(write_file_atomic(image, arm));
+    CHECK(check_kernel_image(image));
+    auto text = fake.dir.path() / "notes.txt";
+    REQUIRE(write_file_atomic(text, "#!/bin/sh\necho not a kernel\n"));
+    auto error = check_kernel_image(text).error();
+    CHECK(error.exit == Exit::bad_input);
+    CHECK(error.message == "--kernel " + text.string() + ": not a kernel image (no bzImage header, not an ELF vmlinux, not an arm64 Image)");
 }

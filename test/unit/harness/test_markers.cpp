@@ -29,41 +29,57 @@ TEST_CASE("parse_marker_line accepts only markers with this boot's nonce at the 
     CHECK_FALSE(parse_marker_line("@@tinyx::app-started:1", ""));                // no nonce to match
 }
 
-TEST_CASE("ConsoleParser finds markers across arbitrary chunks and ignores forged ones") {
-    ConsoleParser parser("feed01");
-    std::string console = "[    0.1] Linux version 6.1\r\n"
-                          "\r\n@@tinyx:feed01:init:100:1\r\n"
-                          "app says @@tinyx:feed01:app-started:5\r\n"  // the app echoing marker text
-                          "@@tinyx:0000:test-exit:7:0\r\n"             // a wrong nonce
-                          "@@tinyx::test-exit:7:0\r\n"                 // none
-                          "\r\n@@tinyx:feed01:app-started:200\r\n"
-                          "\r\n@@tinyx:feed01:test-exit:300:0";        // unterminated last line
+TEST_CASE("ChannelParser takes markers of this nonce only after the init's hello, across arbitrary chunks") {
+    ChannelParser parser("feed01");
+    std::string channel = "@@tinyx:feed01:init:1:2\r\n"          // before the hello: not from the init
+                          "\n@@tinyx-hello:2\n"
+                          "@@tinyx:feed01:init:100:2\n"
+                          "app says @@tinyx:feed01:app-started:5\n" // not at the start of the line
+                          "@@tinyx:0000:test-exit:7:0\n"            // a wrong nonce
+                          "@@tinyx::test-exit:7:0\n"                // none
+                          "\n@@tinyx:feed01:app-started:200\r\n"
+                          "\n@@tinyx:feed01:test-exit:300:0\n";
     std::vector<Marker> markers;
-    for (std::size_t i = 0; i < console.size(); i += 7) {
-        auto found = parser.feed(std::string_view(console).substr(i, 7));
+    for (std::size_t i = 0; i < channel.size(); i += 7) {
+        auto found = parser.feed(std::string_view(channel).substr(i, 7));
         markers.insert(markers.end(), found.begin(), found.end());
     }
-    REQUIRE(markers.size() == 2);
+    REQUIRE(parser.hello());
+    CHECK(*parser.hello() == "2");
+    REQUIRE(markers.size() == 3);
     CHECK(markers[0].event == "init");
+    CHECK(markers[0].uptime_ms == 100);
     CHECK(markers[1].event == "app-started");
     CHECK(markers[1].uptime_ms == 200);
-    auto last = parser.finish();
-    REQUIRE(last.size() == 1);
-    CHECK(last[0].event == "test-exit");
-    CHECK(last[0].value == "0");
+    CHECK(markers[2].event == "test-exit");
+    CHECK(markers[2].value == "0");
 }
 
-TEST_CASE("ConsoleParser remembers the panic line and the last lines") {
-    ConsoleParser parser("n");
-    parser.feed("one\r\n\r\ntwo\r\n[ 1.0] Kernel panic - not syncing: VFS: Unable to mount root fs\r\nafter\r\npartial");
+TEST_CASE("ConsoleParser never yields markers; it keeps the panic line, the init's complaint and the last lines") {
+    ConsoleParser parser;
+    parser.feed("one\r\n@@tinyx:n:test-exit:1:0\r\ntwo\r\n[ 1.0] Kernel panic - not syncing: VFS: Unable to mount root fs\r\n"
+                "tinyx-init: error: cannot open the marker channel /dev/ttyS1\r\nafter\r\npartial");
     REQUIRE(parser.panic_line());
     CHECK(*parser.panic_line() == "[ 1.0] Kernel panic - not syncing: VFS: Unable to mount root fs");
+    REQUIRE(parser.init_error_line());
+    CHECK(*parser.init_error_line() == "tinyx-init: error: cannot open the marker channel /dev/ttyS1");
     auto tail = parser.tail(3);
     REQUIRE(tail.size() == 3);
-    CHECK(tail[0] == "[ 1.0] Kernel panic - not syncing: VFS: Unable to mount root fs");
+    CHECK(tail[0] == "tinyx-init: error: cannot open the marker channel /dev/ttyS1");
     CHECK(tail[1] == "after");
     CHECK(tail[2] == "partial");
-    CHECK(parser.tail(100).size() == 5); // empty lines are not evidence
+    CHECK(parser.tail(100).size() == 7); // empty lines are not evidence
+}
+
+TEST_CASE("LineSplitter cuts runaway lines and keeps the unterminated tail") {
+    LineSplitter lines;
+    auto first = lines.feed(std::string(10000, 'x') + "\r\nshort\nrest");
+    REQUIRE(first.size() == 2);
+    CHECK(first[0].size() == 4096);
+    CHECK(first[1] == "short");
+    CHECK(lines.partial() == "rest");
+    CHECK(lines.finish() == std::optional<std::string>("rest"));
+    CHECK_FALSE(lines.finish());
 }
 
 TEST_CASE("base64_encode pads like the standard alphabet") {

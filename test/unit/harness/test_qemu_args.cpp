@@ -19,27 +19,32 @@ bool has(const std::vector<std::string>& argv, const std::string& word) {
 
 } // namespace
 
-TEST_CASE("kernel_command_line: console, panic, the user's arguments, then the protocol after --") {
+TEST_CASE("kernel_command_line: console, panic, the user's arguments, then only the channel's name after --") {
+    KernelLineParams params;
+    params.append = "  quiet loglevel=3 ";
+    CHECK(kernel_command_line(params) == "console=ttyS0 panic=-1 quiet loglevel=3 -- tinyx.channel=ttyS1");
+}
+
+TEST_CASE("kernel_command_line: a disk boots /dev/vda with our init, the user's init= last") {
+    KernelLineParams params;
+    params.disk_root = true;
+    params.append = "init=/bin/sh";
+    CHECK(kernel_command_line(params) ==
+          "console=ttyS0 panic=-1 root=/dev/vda rw init=/sbin/tinyx-init init=/bin/sh -- tinyx.channel=ttyS1");
+}
+
+TEST_CASE("channel_parameters: the nonce, ports, wait, keep and the test, then the end line") {
     GuestParams params;
     params.nonce = "n0nce";
-    params.append = "  quiet loglevel=3 ";
     params.wait_ports = {80, 8080};
     params.wait_seconds = 30;
     params.guest_test = "exit 1\n";
-    CHECK(kernel_command_line(params) ==
-          "console=ttyS0 panic=-1 quiet loglevel=3 -- tinyx.nonce=n0nce tinyx.ports=80,8080 tinyx.wait=30 "
-          "tinyx.test=ZXhpdCAxCg==");
-}
-
-TEST_CASE("kernel_command_line: a disk boots /dev/vda with our init; a host test keeps the VM up") {
-    GuestParams params;
+    CHECK(channel_parameters(params) ==
+          "tinyx.nonce=n0nce\ntinyx.ports=80,8080\ntinyx.wait=30\ntinyx.test=ZXhpdCAxCg==\ntinyx.end\n");
+    params = GuestParams{};
     params.nonce = "x";
-    params.disk_root = true;
     params.keep_running_after_test = true;
-    params.append = "init=/bin/sh";
-    CHECK(kernel_command_line(params) ==
-          "console=ttyS0 panic=-1 root=/dev/vda rw init=/sbin/tinyx-init init=/bin/sh -- tinyx.nonce=x tinyx.wait=60 "
-          "tinyx.keep=1");
+    CHECK(channel_parameters(params) == "tinyx.nonce=x\ntinyx.wait=60\ntinyx.keep=1\ntinyx.end\n");
 }
 
 TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {
@@ -49,7 +54,8 @@ TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {
     launch.memory_mb = 128;
     launch.console_log = "/tmp/logs, odd/console.log";
     launch.forwards = {{40001, 80}, {40002, 6379}};
-    launch.kernel_command_line = "console=ttyS0 panic=-1 -- tinyx.nonce=n";
+    launch.marker_socket = "/tmp/tinyx-channel-x/markers";
+    launch.kernel_command_line = "console=ttyS0 panic=-1 -- tinyx.channel=ttyS1";
     auto argv = qemu_argv(launch);
 
     CHECK(argv.front() == "qemu-system-x86_64");
@@ -60,12 +66,18 @@ TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {
     CHECK(value_of(argv, "-m") == "128");
     CHECK(value_of(argv, "-chardev") == "file,id=console,path=/tmp/logs,, odd/console.log");
     CHECK(value_of(argv, "-serial") == "chardev:console");
+    // The marker channel is the second serial port, after the console (ttyS0, then ttyS1).
+    auto serial = std::find(argv.begin(), argv.end(), "-serial");
+    auto second = std::find(serial + 1, argv.end(), "-serial");
+    REQUIRE(second != argv.end());
+    CHECK(*(second + 1) == "chardev:markers");
+    CHECK(has(argv, "socket,id=markers,path=/tmp/tinyx-channel-x/markers"));
     CHECK(value_of(argv, "-kernel") == "/k/bzImage");
     CHECK(value_of(argv, "-initrd") == "/i/initramfs.cpio.gz");
-    CHECK(value_of(argv, "-append") == "console=ttyS0 panic=-1 -- tinyx.nonce=n");
+    CHECK(value_of(argv, "-append") == "console=ttyS0 panic=-1 -- tinyx.channel=ttyS1");
     CHECK_FALSE(has(argv, "-drive"));
     CHECK(value_of(argv, "-netdev") ==
-          "user,id=n0,hostfwd=tcp:127.0.0.1:40001-:80,hostfwd=tcp:127.0.0.1:40002-:6379");
+          "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:40001-:80,hostfwd=tcp:127.0.0.1:40002-:6379");
     CHECK(value_of(argv, "-device") == "virtio-net-pci,netdev=n0,romfile=");
 }
 
@@ -83,7 +95,11 @@ TEST_CASE("qemu_argv for a qcow2 disk under KVM") {
     CHECK(value_of(argv, "-drive") == "file=out/disk.qcow2,format=qcow2,if=virtio,snapshot=on");
     CHECK_FALSE(has(argv, "-initrd"));
     CHECK(value_of(argv, "-m") == "256");
-    CHECK(value_of(argv, "-netdev") == "user,id=n0");
+    CHECK(value_of(argv, "-netdev") == "user,id=n0,restrict=on");
+    CHECK_FALSE(has(argv, "chardev:markers")); // no channel asked for
+
+    launch.outbound_network = true; // the opt-out for apps that need the outside
+    CHECK(value_of(qemu_argv(launch), "-netdev") == "user,id=n0");
 
     launch.disk = "disk.raw";
     CHECK(value_of(qemu_argv(launch), "-drive") == "file=disk.raw,format=raw,if=virtio,snapshot=on");

@@ -51,7 +51,11 @@ TEST_CASE("profiles: validation names the exact field") {
     auto bad_port = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"x","app":{"app":"nginx-light"},
                               "test":{"host_test":"curl x","forward":[80, 70000]}})");
     REQUIRE_FALSE(bad_port.ok());
-    CHECK(bad_port.error().message == "p.json: test.forward[1]: expected a port number 1-65535");
+    CHECK(bad_port.error().message == "p.json: test.forward[1] 70000: expected 1 to 65535 (a TCP port)");
+    // The same range as the --memory flag (harness::kMemoryRangeMb), not a second definition.
+    auto bad_memory = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"x","app":{"app":"a"},"test":{"memory":8}})");
+    REQUIRE_FALSE(bad_memory.ok());
+    CHECK(bad_memory.error().message == "p.json: test.memory 8: expected 16 to 1048576 MB");
 
     auto bad_symbol = parse(R"({"schema":"tinyx-profile/1","kind":"pool","name":"x","options":[{"symbol":"epoll"}]})");
     REQUIRE_FALSE(bad_symbol.ok());

@@ -251,3 +251,96 @@ TEST_CASE("kernel builder: a config resolved and built before is reused without 
     REQUIRE(*other_input);
     CHECK(make_runs(options.build_dir) == 2);
 }
+
+TEST_CASE("classify_build_failure: the machine's faults, and nothing else", "[pruner][builder]") {
+    ProcessResult failed;
+    failed.exit_code = 2;
+    auto disk = classify_build_failure(failed, "ld: final link failed: No space left on device\n", std::nullopt);
+    REQUIRE(disk);
+    CHECK(disk->what.find("disk is full") != std::string::npos);
+    CHECK_FALSE(disk->retryable);
+    auto nearly_full = classify_build_failure(failed, "error: unknown type name\n", std::uintmax_t(10) << 20);
+    REQUIRE(nearly_full);
+    CHECK_FALSE(nearly_full->retryable);
+    auto killed = classify_build_failure(failed, "gcc: fatal error: Killed signal terminated program cc1\n", std::nullopt);
+    REQUIRE(killed);
+    CHECK(killed->retryable);
+    auto recipe_killed = classify_build_failure(failed, "make[2]: *** [scripts/Makefile.build:250: init/main.o] Error 137\n", std::nullopt);
+    REQUIRE(recipe_killed);
+    CHECK(recipe_killed->retryable);
+    ProcessResult make_killed;
+    make_killed.signal = 9;
+    auto signalled = classify_build_failure(make_killed, "", std::nullopt);
+    REQUIRE(signalled);
+    CHECK(signalled->retryable);
+    CHECK_FALSE(classify_build_failure(failed, "arch/x86/kernel/foo.c:12: error: 'bar' undeclared\n", std::uintmax_t(1) << 34));
+}
+
+TEST_CASE("kernel builder: a full disk is a machine fault, a killed compiler is built again", "[pruner][builder]") {
+    auto dir = TempDir::create("tinyx-fault-");
+    REQUIRE(dir);
+    KernelBuildOptions options = fake_build_options(dir->path());
+    SECTION("no space left: an error with exit 75, not a failed build") {
+        REQUIRE(write_file_atomic(options.kernel_src / "Makefile",
+                                  "olddefconfig:\n\t@true\n"
+                                  "bzImage:\n\t@echo 'ld: final link failed: No space left on device'; exit 1\n"));
+        auto builder = KernelBuilder::create(options);
+        REQUIRE(builder);
+        auto built = builder->build("CONFIG_A=y\n");
+        REQUIRE_FALSE(built);
+        CHECK(built.error().exit == Exit::machine_fault);
+        CHECK(built.error().message.find("the disk is full") != std::string::npos);
+    }
+    SECTION("a compiler killed once: built again, and the outcome says so") {
+        REQUIRE(write_file_atomic(options.kernel_src / "Makefile",
+                                  "olddefconfig:\n\t@true\n"
+                                  "bzImage:\n"
+                                  "\t@if mkdir $(O)/killed-once 2>/dev/null; then sh -c 'kill -KILL $$$$'; fi\n"
+                                  "\tmkdir -p $(O)/arch/x86/boot\n\tcp $(O)/.config $(O)/arch/x86/boot/bzImage\n"));
+        auto builder = KernelBuilder::create(options);
+        REQUIRE(builder);
+        auto built = builder->build("CONFIG_A=y\n");
+        REQUIRE(built);
+        CHECK(built->ok);
+        REQUIRE(built->retries.size() == 1);
+        CHECK(built->retries[0].find("build: the compiler was killed") == 0);
+    }
+    SECTION("killed every time: an error after one retry") {
+        REQUIRE(write_file_atomic(options.kernel_src / "Makefile",
+                                  "olddefconfig:\n\t@true\n"
+                                  "bzImage:\n\t@sh -c 'kill -KILL $$$$'\n"));
+        auto builder = KernelBuilder::create(options);
+        REQUIRE(builder);
+        auto built = builder->build("CONFIG_A=y\n");
+        REQUIRE_FALSE(built);
+        CHECK(built.error().exit == Exit::machine_fault);
+        CHECK(built.error().message.find("the compiler was killed") != std::string::npos);
+    }
+    SECTION("a config that does not compile is a failed build, an outcome") {
+        REQUIRE(write_file_atomic(options.kernel_src / "Makefile",
+                                  "olddefconfig:\n\t@true\n"
+                                  "bzImage:\n\t@echo \"foo.c:1: error: 'x' undeclared\"; exit 1\n"));
+        auto builder = KernelBuilder::create(options);
+        REQUIRE(builder);
+        auto built = builder->build("CONFIG_A=y\n");
+        REQUIRE(built);
+        CHECK_FALSE(built->ok);
+        CHECK(built->retries.empty());
+    }
+}
+
+TEST_CASE("kernel builder: the build lock lives in the user's cache directory", "[pruner][builder]") {
+    auto dir = TempDir::create("tinyx-lockdir-");
+    REQUIRE(dir);
+    const char* old_cache = std::getenv("TINYX_CACHE_DIR");
+    std::string saved = old_cache ? old_cache : "";
+    ::setenv("TINYX_CACHE_DIR", (dir->path() / "cache").c_str(), 1);
+    KernelBuildOptions options = fake_build_options(dir->path());
+    options.lock_file.clear();
+    auto builder = KernelBuilder::create(options);
+    if (saved.empty()) ::unsetenv("TINYX_CACHE_DIR");
+    else ::setenv("TINYX_CACHE_DIR", saved.c_str(), 1);
+    REQUIRE(builder);
+    REQUIRE(builder->build("CONFIG_A=y\n"));
+    CHECK(fs::exists(dir->path() / "cache" / "kernel-build.lock"));
+}
