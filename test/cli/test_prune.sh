@@ -5,7 +5,7 @@
 source "$(dirname "$0")/../common.sh"
 
 SRC=$(kernel_tree)
-command -v python3 >/dev/null || skip "python3 is needed to check report.json"
+require_program python3
 START="$SRC/arch/x86/configs/x86_64_defconfig"
 
 # The oracle: pass iff every option of $HIDDEN is enabled.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Two builds with the same SOURCE_DATE_EPOCH are bit-identical; the manifest explains every file.
 source "$(dirname "$0")/../common.sh"
-dpkg-query -W nginx-light >/dev/null 2>&1 || skip "nginx-light is not installed (scripts/setup installs it)"
+require_package nginx-light
 
 export SOURCE_DATE_EPOCH=1700000000
 for n in 1 2; do

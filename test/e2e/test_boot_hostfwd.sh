@@ -3,8 +3,7 @@
 # that exits before it listens (boot failure). Needs a kernel with virtio-net built in:
 # test/fixtures/test-kernel.sh builds one (tinyconfig + the QEMU baselet) once and caches it.
 source "$(dirname "$0")/../common.sh"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
-command -v curl >/dev/null || skip "curl missing"
+require_program qemu-system-x86_64 curl
 kernel=$(bash "$TINYX_SOURCE_DIR/test/fixtures/test-kernel.sh") || fail "could not build the test kernel"
 image=$WORK/busybox.cpio
 bash "$TINYX_SOURCE_DIR/test/fixtures/busybox-initramfs.sh" "$TINYX" "$image"

@@ -3,9 +3,8 @@
 # a pass, a failing guest test (that also prints forged markers), a hung guest test
 # (timeout, no QEMU left) and a kernel panic (boot failure, long before the timeout).
 source "$(dirname "$0")/../common.sh"
-kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
-[ -n "$kernel" ] || skip "no kernel in /boot (apt-get install linux-image-amd64)"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
+require_program qemu-system-x86_64
+kernel=$(stock_kernel)
 image=$WORK/busybox.cpio
 bash "$TINYX_SOURCE_DIR/test/fixtures/busybox-initramfs.sh" "$TINYX" "$image"
 boot() { "$TINYX" boot --kernel "$kernel" --initrd "$image" "$@"; }

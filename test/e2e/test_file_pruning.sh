@@ -9,7 +9,7 @@
 # passes its 3 verifying boots, and a rebuild from the new profile needs no trials
 # and yields the same slim image and command line.
 source "$(dirname "$0")/../common.sh"
-command -v python3 >/dev/null || skip "python3 is needed to read report.json"
+require_program python3
 
 host_test='curl -fsS http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx'
 expect_status 0 "$TINYX" build --profile "$TINYX_SOURCE_DIR/profiles/apps/busybox-httpd.json" --prune --prune-what files,boot \

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../common.sh"
 
 SRC=$(kernel_tree) # extracted by tinyx from Debian's tarball on first use
-command -v make >/dev/null || skip "make not installed"
+require_program make
 SEEDS=${TINYX_KCONFIG_SEEDS:-$(seq 1 22)}
 CACHE=${TINYX_BINARY_DIR:-$WORK}/kconfig-reference
 mkdir -p "$CACHE"

@@ -2,10 +2,9 @@
 # nginx-light and redis-server images, booted on Debian's stock kernel, answer a client
 # inside the guest over loopback (BusyBox wget / nc). Two boots.
 source "$(dirname "$0")/../common.sh"
-KERNEL=${TINYX_TEST_STOCK_KERNEL:-/boot/vmlinuz-6.1.0-56-amd64}
-[ -r "$KERNEL" ] || skip "no stock kernel at $KERNEL (linux-image-amd64)"
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing"
-dpkg-query -W nginx-light redis-server >/dev/null 2>&1 || skip "nginx-light/redis-server not installed (scripts/setup)"
+require_program qemu-system-x86_64
+require_package nginx-light redis-server
+KERNEL=$(stock_kernel)
 
 # nginx: xz, the size the issue tracks.
 expect_status 0 "$TINYX" rootfs --app nginx-light --run "nginx -g 'daemon off;'" --compression xz --out "$WORK/nginx"

@@ -2,7 +2,7 @@
 # nginx-light and redis-server images without BusyBox, booted on a tinyx-built kernel,
 # answer real host clients (curl, redis-cli) through forwarded ports.
 source "$(dirname "$0")/../common.sh"
-command -v redis-cli >/dev/null || skip "redis-cli (redis-tools) is not installed"
+require_program redis-cli curl qemu-system-x86_64
 kernel=$("$TINYX_SOURCE_DIR/test/fixtures/test-kernel.sh")
 
 expect_status 0 "$TINYX" rootfs --app nginx-light --run "nginx -g 'daemon off;'" --no-busybox --compression xz \

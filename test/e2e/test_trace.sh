@@ -10,11 +10,8 @@
 # fails: the host test cannot connect). report.json carries the coverage figures
 # and the two confirmed predictions; --resume reuses the coverage.
 source "$(dirname "$0")/../common.sh"
-command -v python3 >/dev/null || skip "python3 is needed to read report.json"
-command -v nm >/dev/null || skip "nm (binutils) is needed"
-kernel=$("$TINYX_SOURCE_DIR/test/fixtures/test-kernel.sh")
-start=$(dirname "$kernel")/config
-[ -f "$start" ] || fail "the test kernel's config is missing: $start"
+require_program python3 nm
+start=$(test_kernel_start_config)
 
 # Address -> function -> object -> option on a real build: build the start config in the kept
 # build directory (the coverage boot below then finds it built) and ask.
@@ -26,9 +23,8 @@ expect_grep "drivers/net/virtio_net.o	VIRTIO_NET" "$WORK/out"
 expect_status 1 "$TINYX" kconfig code no_such_function_anywhere
 expect_grep "not in this kernel's text" "$WORK/err"
 printf 'HW_RANDOM_VIRTIO\nVIRTIO_NET\n' >"$WORK/candidates"
-expect_status 0 "$TINYX" rootfs --app busybox-static --run "busybox httpd -f -p 80 -h /www" \
-    --include "$TINYX_SOURCE_DIR/profiles/examples/busybox-httpd/www:/www" --no-busybox --compression xz --out "$WORK/image"
-host_test='curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx'
+httpd_example_image "$WORK/image" xz
+host_test=$HTTPD_HOST_TEST
 expect_status 0 "$TINYX" prune --strategy trace --config "$start" --candidates "$WORK/candidates" \
     --initrd "$WORK/image/initramfs.cpio.xz" --forward 80 --host-test "$host_test" --accel tcg --timeout 120 \
     --out "$WORK/prune"
