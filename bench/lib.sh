@@ -25,7 +25,10 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SUITE=${SUITE:-bookworm}
 # Debian's python3 has python3-matplotlib (a pyenv or venv python3 earlier in PATH may not).
 PYTHON=${PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)}
-export TINYX OUT ACCEL MEMORY BENCH ROOT PYTHON
+# The commit every artifact of this run is made at (with -dirty for uncommitted changes):
+# stages record it, and the report labels any figure made at another commit as stale.
+COMMIT=${COMMIT:-$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)}
+export TINYX OUT ACCEL MEMORY BENCH ROOT PYTHON COMMIT
 # libguestfs (virt-make-fs, tinyx rootfs --format qcow2) without KVM and without root.
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 [ -w /dev/kvm ] || export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}

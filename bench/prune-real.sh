@@ -51,6 +51,7 @@ for strategy in "${STRATEGIES[@]}"; do
     fi
     echo $((before + $(date +%s) - start)) >"$OUT/$strategy.wall"
     rm -f "$OUT/$strategy.wall-partial"
+    git -C "$(dirname "$0")/.." describe --always --dirty >"$OUT/$strategy.commit" 2>/dev/null || echo unknown >"$OUT/$strategy.commit"
 done
 
 # Baseline: the start config built from scratch, no ccache, in a fresh build dir.

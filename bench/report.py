@@ -21,6 +21,7 @@ SURVEY = {
 }
 
 data = {k: load(k) for k in ("machine", "build", "sizes", "latency", "boot", "oracle", "pruning")}
+provenance = load("provenance") or {}
 data["survey_reference"] = SURVEY
 json.dump({k: v for k, v in data.items() if v is not None}, open(os.path.join(out, "results.json"), "w"), indent=1)
 
@@ -32,12 +33,25 @@ m = data["machine"]
 if m:
     md += [f"Run {m['date']} on: {m['cpu']}, {m['cores']} cores, {m['memory_mb'] / 1024:.0f} GiB RAM, {m['os']}, "
            f"host kernel {m['host_kernel']}, {' '.join(m['qemu'])}, KVM {'available' if m['kvm_device'] else 'not available'}; "
-           f"{m['tinyx']} at {m['commit']}; load average at the start {m['load_average'][0]:.1f}.", ""]
+           f"report written by {m['tinyx']} at commit {m['commit']}; load average at the start {m['load_average'][0]:.1f}. "
+           "Each section says the commit its figures were measured at; figures from another commit are marked stale.", ""]
+current = m["commit"] if m else None
+
+
+def provenance_line(stage):
+    """Where a section's figures come from: this commit, or (stale) another one or none recorded."""
+    p = provenance.get(stage)
+    if p is None:
+        return [f"**Stale:** measured at an unknown commit (no provenance recorded for stage `{stage}`); "
+                f"rerun the stage at {current} to trust these figures.", ""]
+    if p["commit"] != current:
+        return [f"**Stale:** measured at commit {p['commit']} ({p['date']}), not at {current}.", ""]
+    return [f"Measured at commit {p['commit']} ({p['date']}).", ""]
 md += ["Ratios are against the baseline measured in the same run (the Debian VM; sequential pruning).", ""]
 
 s = data["sizes"]
 if s:
-    md += ["## Image size (the survey's Table 2)", "",
+    md += ["## Image size (the survey's Table 2)", ""] + provenance_line("sizes") + [
            "| app | tinyx kernel + initramfs | tinyx kernel + qcow2 | Debian VM qcow2 (files) | floor: ELF closure (xz) "
            "| tinyx ÷ Debian VM | tinyx ÷ floor xz | kernel used |", "|---|---|---|---|---|---|---|---|"]
     for a in s["apps"]:
@@ -55,7 +69,7 @@ if s:
 lat = data["latency"]
 if lat and lat["apps"]:
     md += [f"## Response time (the survey's Table 3): {lat['requests']:,} sequential curl requests "
-           f"({lat.get('accel', '?')}, {lat['memory_mb']} MB)", "",
+           f"({lat.get('accel', '?')}, {lat['memory_mb']} MB)", ""] + provenance_line("latency") + [
            "| app | where | mean | min | max | median | p99 | failed | median ÷ Debian VM | p99 ÷ Debian VM |",
            "|---|---|---|---|---|---|---|---|---|---|"]
     for app, e in lat["apps"].items():
@@ -72,7 +86,7 @@ if lat and lat["apps"]:
 
 b = data["boot"]
 if b and b["apps"]:
-    md += [f"## Boot: QEMU start → app answering ({b.get('accel', '?')}, {b['memory_mb']} MB, median of {b['boots']})", "",
+    md += [f"## Boot: QEMU start → app answering ({b.get('accel', '?')}, {b['memory_mb']} MB, median of {b['boots']})", ""] + provenance_line("boot") + [
            "| app | tinyx kernel | stock kernel, same initramfs | Debian VM | tinyx ÷ stock | tinyx ÷ Debian VM "
            "| min memory tinyx / stock | ratio |", "|---|---|---|---|---|---|---|---|"]
     for app, e in b["apps"].items():
@@ -85,7 +99,7 @@ if b and b["apps"]:
 
 o = data["oracle"]
 if o and o["rows"]:
-    md += [f"## Pruning cost, check-config oracle ({o['kernel']}, no kernel builds)", "",
+    md += [f"## Pruning cost, check-config oracle ({o['kernel']}, no kernel builds)", ""] + provenance_line("oracle") + [
            "| k hidden | N candidates | kept | sequential runs (s) | group runs (s) | group ÷ sequential "
            "| ⌈log2 C(N,k)⌉ | group memo hits / inferred | 1-minimal |", "|---|---|---|---|---|---|---|---|---|"]
     for r in o["rows"]:
@@ -100,6 +114,11 @@ p = data["pruning"]
 for name, pool in (p or {}).get("pools", {}).items():
     md += [f"## Pruning cost, real kernel builds: {name} pool (bench/prune-real.sh)", "",
            f"BusyBox httpd, host curl test, candidates {pool['pool']}.", ""]
+    # Strategies run at another commit than this report's (finished in earlier runs) say so row by row.
+    stale = {s: v.get("commit", "unknown") for s, v in pool.get("strategies", {}).items() if v.get("commit", "unknown") != current}
+    if stale:
+        md += ["**Stale rows** (run at another commit than " + str(current) + "): "
+               + ", ".join(f"{s} at {c}" for s, c in stale.items()) + ".", ""]
     unfinished = [f"{strategy}: interrupted after {u['trials']} trials ({u['builds']} builds) for "
                   f"{u['candidates']} candidates, {(u['wall_seconds'] or 0) / 60:.0f} min; trial costs "
                   f"{', '.join(map(str, u['trial_seconds']))} s (continue with RESUME=1)."
@@ -129,7 +148,7 @@ for name, pool in (p or {}).get("pools", {}).items():
 
 bl = data["build"]
 if bl and bl["apps"]:
-    md += ["## Profile builds (stage build)", "", "| app | kernel | initramfs | wall | verify |", "|---|---|---|---|---|"]
+    md += ["## Profile builds (stage build)", ""] + provenance_line("build") + ["| app | kernel | initramfs | wall | verify |", "|---|---|---|---|---|"]
     for app, v in bl["apps"].items():
         wall = f"{v['wall_seconds']:.0f} s" if v["wall_seconds"] else "(kept)"
         ver = v.get("verify") or {}

@@ -58,5 +58,13 @@ for stage in "${list[@]}"; do
     esac
     log "=== stage $stage: $(( $(date +%s) - t0 )) s ==="
     echo "{\"$stage\": $(( $(date +%s) - t0 ))}" >>"$OUT/json/stage-seconds.jsonl"
+    # Which commit made this stage's figures (the report labels the ones from another commit).
+    [ "$stage" = report ] || "$PYTHON" - "$OUT/json/provenance.json" "$stage" "$COMMIT" <<'PY'
+import datetime, json, os, sys
+path, stage, commit = sys.argv[1:]
+prov = json.load(open(path)) if os.path.exists(path) else {}
+prov[stage] = {"commit": commit, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+json.dump(prov, open(path, "w"), indent=1)
+PY
 done
 log "done in $(( $(date +%s) - start )) s: $OUT/results.md"

@@ -61,7 +61,9 @@ def pool_results(d):
                                 "required": p["required"], "kernel_bytes": r["kernel"]["bytes"],
                                 "wall_seconds": int(open(f"{d}/{s}.wall").read()),
                                 "mean_trial_seconds": sum(t["seconds"].get("total", 0) for t in runs) / max(len(runs), 1),
-                                "verify": r.get("verify")}
+                                "verify": r.get("verify"),
+                                # the commit the strategy ran at (unknown: finished before commits were recorded)
+                                "commit": open(f"{d}/{s}.commit").read().strip() if os.path.exists(f"{d}/{s}.commit") else "unknown"}
     if "sequential" in res["strategies"]:
         base = res["strategies"]["sequential"]
         res["ratio_vs_sequential"] = {s: {k: (v[k] / base[k] if base[k] else None) for k in ("trials", "builds", "wall_seconds")}
