@@ -9,17 +9,18 @@ SRC=$(kernel_tree) # extracted by tinyx from Debian's tarball on first use
 require_program make
 SEEDS=${TINYX_KCONFIG_SEEDS:-$(seq 1 22)}
 CACHE=${TINYX_BINARY_DIR:-$WORK}/kconfig-reference
-mkdir -p "$CACHE"
+# One build directory for every make call: the kernel's conf tool is compiled once, not per config.
+O=$WORK/o
+mkdir -p "$CACHE" "$O"
 
 # make_config TARGET [SEED]: a config the kernel generates (cached by target and seed).
 make_config() {
     local target=$1 seed=${2:-} out="$CACHE/gen-$1${2:+-$2}.config"
     if [ ! -s "$out" ]; then
-        local tmp; tmp=$(mktemp -d "$WORK/gen-XXXXXX")
-        KCONFIG_SEED=$seed make -s -C "$SRC" O="$tmp" ARCH=x86_64 "$target" >"$tmp/log" 2>&1 ||
-            { cat "$tmp/log" >&2; fail "make $target failed"; }
-        cp "$tmp/.config" "$out.tmp" && mv "$out.tmp" "$out"
-        rm -rf "$tmp"
+        rm -f "$O/.config"
+        KCONFIG_SEED=$seed make -s -C "$SRC" O="$O" ARCH=x86_64 "$target" >"$O/log" 2>&1 ||
+            { cat "$O/log" >&2; fail "make $target failed"; }
+        cp "$O/.config" "$out.tmp" && mv "$out.tmp" "$out"
     fi
     echo "$out"
 }
@@ -29,12 +30,10 @@ reference() {
     local hash; hash=$(sha256sum <"$1" | cut -c1-32)
     local out="$CACHE/ref-$hash.config"
     if [ ! -f "$out" ]; then
-        local tmp; tmp=$(mktemp -d "$WORK/ref-XXXXXX")
-        cp "$1" "$tmp/.config"
-        make -s -C "$SRC" O="$tmp" ARCH=x86_64 olddefconfig >"$tmp/log" 2>&1 ||
-            { cat "$tmp/log" >&2; fail "make olddefconfig failed on $1"; }
-        cp "$tmp/.config" "$out.tmp" && mv "$out.tmp" "$out"
-        rm -rf "$tmp"
+        cp "$1" "$O/.config"
+        make -s -C "$SRC" O="$O" ARCH=x86_64 olddefconfig >"$O/log" 2>&1 ||
+            { cat "$O/log" >&2; fail "make olddefconfig failed on $1"; }
+        cp "$O/.config" "$out.tmp" && mv "$out.tmp" "$out"
     fi
     echo "$out"
 }
