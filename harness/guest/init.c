@@ -10,7 +10,7 @@
  * the tinyx binary.
  */
 #define _GNU_SOURCE
-#include "../protocol.h"
+#include "harness/protocol.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

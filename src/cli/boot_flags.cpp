@@ -1,4 +1,4 @@
-#include "cli/boot_flags.hpp"
+#include "boot_flags.hpp"
 
 #include "core/strings.hpp"
 

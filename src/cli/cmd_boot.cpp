@@ -1,5 +1,5 @@
-#include "cli/boot_flags.hpp"
-#include "cli/commands.hpp"
+#include "boot_flags.hpp"
+#include "commands.hpp"
 
 #include "harness/boot.hpp"
 #include "harness/guest_init.hpp"

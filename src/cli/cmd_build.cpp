@@ -1,7 +1,7 @@
 // tinyx build: one command from application to minimal VM image (src/build/pipeline.hpp).
-#include "build/pipeline.hpp"
-#include "cli/boot_flags.hpp"
-#include "cli/commands.hpp"
+#include "pipeline/pipeline.hpp"
+#include "boot_flags.hpp"
+#include "commands.hpp"
 #include "core/strings.hpp"
 
 #include <algorithm>

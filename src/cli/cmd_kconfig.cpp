@@ -1,5 +1,5 @@
 // tinyx kconfig resolve | savedefconfig | why | diff: thin wrappers over kconfig/kconfig.hpp.
-#include "cli/commands.hpp"
+#include "commands.hpp"
 
 #include "core/fs.hpp"
 #include "core/log.hpp"

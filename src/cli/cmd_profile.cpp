@@ -1,5 +1,5 @@
 // tinyx profile show|diff|merge|validate: inspect and combine profiles (docs/profiles.md).
-#include "cli/commands.hpp"
+#include "commands.hpp"
 #include "core/strings.hpp"
 #include "profiles/profile.hpp"
 

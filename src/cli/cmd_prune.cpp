@@ -1,6 +1,6 @@
 // tinyx prune: turn flags into a pruner::PruneRequest, show progress, print the result.
-#include "cli/boot_flags.hpp"
-#include "cli/commands.hpp"
+#include "boot_flags.hpp"
+#include "commands.hpp"
 #include "kconfig/kconfig.hpp"
 #include "kconfig/source_tree.hpp"
 #include "pruner/boot_trials.hpp"
@@ -8,7 +8,7 @@
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
-#include "pruner/prior_hint.hpp"
+#include "minimize/prior_hint.hpp"
 #include "pruner/prune.hpp"
 #include "profiles/profile.hpp"
 
@@ -111,7 +111,7 @@ Result<int> run_prune(const PruneOptions& options) {
         request.hint = &*hint;
         request.coverage = &*coverage;
     }
-    std::optional<pruner::PriorRemovalHint> prior;
+    std::optional<minimize::PriorRemovalHint> prior;
     if (!options.hint_profile.empty()) {
         if (options.strategy == "sequential")
             return Error::bad_input("--hint-profile guides group testing: use --strategy group or trace");

@@ -1,5 +1,5 @@
 // tinyx rootfs: flags -> packagers::RootfsRequest; the result -> a summary line (stdout).
-#include "cli/commands.hpp"
+#include "commands.hpp"
 
 #include "core/strings.hpp"
 #include "packagers/rootfs.hpp"

@@ -1,7 +1,7 @@
 // tinyx: build a minimal Linux VM image for one application.
 // This file parses the command line and is the one place errors become
 // "tinyx: error: ..." and an exit code (../docs/ARCHITECTURE.md).
-#include "cli/commands.hpp"
+#include "commands.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"

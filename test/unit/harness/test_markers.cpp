@@ -1,4 +1,4 @@
-#include "harness/markers.hpp"
+#include "markers.hpp"
 
 #include <catch2/catch.hpp>
 

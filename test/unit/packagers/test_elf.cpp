@@ -1,6 +1,6 @@
 #include "core/fs.hpp"
-#include "packagers/elf.hpp"
-#include "packagers/library_search.hpp"
+#include "elf.hpp"
+#include "library_search.hpp"
 
 #include <catch2/catch.hpp>
 

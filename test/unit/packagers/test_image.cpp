@@ -1,7 +1,7 @@
 #include "core/fs.hpp"
 #include "core/process.hpp"
-#include "packagers/archive.hpp"
-#include "packagers/guest_tree.hpp"
+#include "archive.hpp"
+#include "guest_tree.hpp"
 #include "packagers/rootfs.hpp"
 
 #include <catch2/catch.hpp>

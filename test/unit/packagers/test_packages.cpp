@@ -1,8 +1,8 @@
 #include "core/fs.hpp"
-#include "packagers/dlopen_rules.hpp"
-#include "packagers/dpkg.hpp"
-#include "packagers/file_rules.hpp"
-#include "packagers/users.hpp"
+#include "dlopen_rules.hpp"
+#include "dpkg.hpp"
+#include "file_rules.hpp"
+#include "users.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,33 @@
+// Writing a GuestTree with libarchive: a cpio "newc" initramfs (optionally
+// compressed) and a tar for the disk-image path. Entries come out in path
+// order, owned by root unless the tree says otherwise, with inode numbers
+// assigned in that order and every mtime clamped to the build's epoch, so the
+// same inputs give the same bytes.
+#pragma once
+
+#include "core/result.hpp"
+#include "guest_tree.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace tinyx::packagers {
+
+enum class Compression { none, gzip, xz, zstd };
+
+// "gzip", "xz", "zstd", "none"; anything else is a bad-input error naming the value.
+Result<Compression> parse_compression(std::string_view name);
+const char* compression_name(Compression compression);
+// ".gz", ".xz", ".zst" or "".
+const char* compression_suffix(Compression compression);
+
+Result<void> write_cpio(const GuestTree& tree, const std::filesystem::path& output, Compression compression, std::int64_t epoch);
+Result<void> write_tar(const GuestTree& tree, const std::filesystem::path& output, std::int64_t epoch);
+
+// xz as the kernel's decompressor accepts it: CRC32 check (it rejects CRC64, xz's
+// default), LZMA2 only, dictionary no larger than the data. Exposed for tests.
+Result<std::string> xz_compress(std::string_view data);
+
+} // namespace tinyx::packagers

@@ -1,0 +1,253 @@
+#include "guest_tree.hpp"
+
+#include "core/strings.hpp"
+
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+namespace tinyx::packagers {
+
+namespace fs = std::filesystem;
+
+const char* entry_kind_name(EntryKind kind) {
+    switch (kind) {
+    case EntryKind::file: return "file";
+    case EntryKind::directory: return "directory";
+    case EntryKind::symlink: return "symlink";
+    case EntryKind::char_device: return "char-device";
+    }
+    return "file";
+}
+
+Result<std::string> GuestTree::guest_path_for(const fs::path& host) {
+    fs::path absolute = host.lexically_normal();
+    if (!absolute.is_absolute()) absolute = fs::absolute(absolute).lexically_normal();
+    if (absolute == "/") return std::string("/");
+    fs::path current = "/";
+    for (const auto& component : absolute.parent_path().relative_path()) {
+        fs::path next = current / component;
+        std::error_code ec;
+        if (fs::is_symlink(next, ec)) {
+            fs::path target = fs::read_symlink(next, ec);
+            fs::path resolved = fs::canonical(next, ec);
+            if (ec) return Error::bad_input(str(next.string(), ": cannot resolve directory symlink: ", ec.message()));
+            if (!m_entries.count(next.string())) {
+                TreeEntry link;
+                link.kind = EntryKind::symlink;
+                link.path = next.string();
+                link.source = next.string();
+                link.link_target = target.string();
+                link.mode = 0777;
+                link.reason = "directory symlink on the host (merged /usr layout)";
+                m_entries[link.path] = std::move(link);
+            }
+            current = resolved;
+        } else {
+            current = next;
+        }
+    }
+    return (current / absolute.filename()).string();
+}
+
+Result<void> GuestTree::add_host(const fs::path& host, const std::string& reason, bool keep_owner) {
+    TRY_ASSIGN(std::string guest, guest_path_for(host));
+    return add_host_at(host, guest, reason, keep_owner, 0);
+}
+
+namespace {
+
+// The entry for a host file as lstat() saw it; nothing for kinds an image does not carry.
+Result<std::optional<TreeEntry>> entry_from_host(const fs::path& host, const std::string& guest, const struct stat& st,
+                                                 const std::string& reason, bool keep_owner) {
+    TreeEntry entry;
+    entry.path = guest;
+    entry.source = host.string();
+    entry.mode = st.st_mode & 07777;
+    entry.mtime = st.st_mtime;
+    entry.reason = reason;
+    if (keep_owner) {
+        entry.uid = st.st_uid;
+        entry.gid = st.st_gid;
+    }
+    if (S_ISREG(st.st_mode)) {
+        entry.kind = EntryKind::file;
+        entry.size = std::uint64_t(st.st_size);
+    } else if (S_ISDIR(st.st_mode)) {
+        entry.kind = EntryKind::directory;
+    } else if (S_ISLNK(st.st_mode)) {
+        entry.kind = EntryKind::symlink;
+        std::error_code ec;
+        entry.link_target = fs::read_symlink(host, ec).string();
+        if (ec) return Error::bad_input(str(host.string(), ": ", ec.message()));
+        entry.mode = 0777;
+    } else if (S_ISCHR(st.st_mode)) {
+        entry.kind = EntryKind::char_device;
+        entry.device_major = major(st.st_rdev);
+        entry.device_minor = minor(st.st_rdev);
+    } else {
+        return std::optional<TreeEntry>();
+    }
+    return std::optional<TreeEntry>(std::move(entry));
+}
+
+} // namespace
+
+Result<void> GuestTree::add_host_at(const fs::path& host, const std::string& guest, const std::string& reason, bool keep_owner,
+                                    int depth) {
+    if (depth > 16) return Error::bad_input(str(host.string(), ": too many levels of symbolic links"));
+    struct stat st {};
+    if (::lstat(host.c_str(), &st) != 0) return Error::bad_input(str(host.string(), ": ", std::strerror(errno)));
+    if (auto it = m_entries.find(guest); it != m_entries.end()) {
+        // A directory created as a parent earlier gets the host's metadata now.
+        if (it->second.kind == EntryKind::directory && S_ISDIR(st.st_mode) && it->second.source.empty() &&
+            it->second.content.empty() && it->second.reason == "parent directory") {
+            it->second.mode = st.st_mode & 07777;
+            it->second.source = host.string();
+            it->second.reason = reason;
+            if (keep_owner) {
+                it->second.uid = st.st_uid;
+                it->second.gid = st.st_gid;
+            }
+        }
+        return success();
+    }
+    TRY_ASSIGN(auto made, entry_from_host(host, guest, st, reason, keep_owner));
+    if (!made) return success(); // sockets, fifos, block devices: nothing an image should carry
+    TreeEntry entry = std::move(*made);
+    const bool is_link = entry.kind == EntryKind::symlink;
+    const std::string link_target = entry.link_target;
+    m_entries[guest] = std::move(entry);
+    if (is_link) {
+        // Bring the target along, resolved on the host the way the guest will resolve it.
+        fs::path target = link_target;
+        if (target.is_relative()) target = host.parent_path() / target;
+        target = target.lexically_normal();
+        std::error_code ec;
+        if (fs::symlink_status(target, ec).type() == fs::file_type::not_found) return success(); // dangling on the host too
+        if (fs::is_directory(target, ec) && !fs::is_symlink(target, ec)) return success();      // a directory link: its own entries decide
+        TRY_ASSIGN(std::string target_guest, guest_path_for(target));
+        return add_host_at(target, target_guest, str("target of symlink ", guest), keep_owner, depth + 1);
+    }
+    return success();
+}
+
+Result<void> GuestTree::add_host_tree(const fs::path& host, const std::string& guest, const std::string& reason, bool keep_owner) {
+    std::error_code ec;
+    const bool is_dir = fs::is_directory(host, ec) && !fs::is_symlink(host, ec);
+    if (!is_dir) {
+        // An explicit file replaces what was gathered there: `--include my.conf:/etc/app/app.conf`
+        // is how a user swaps a package's configuration.
+        if (auto it = m_entries.find(guest); it != m_entries.end() && it->second.kind != EntryKind::directory)
+            m_entries.erase(it);
+        return add_host_at(host, guest, reason, keep_owner, 0);
+    }
+    TRY(add_host_at(host, guest, reason, keep_owner, 0));
+    std::vector<fs::path> children;
+    for (fs::recursive_directory_iterator it(host, ec), end; !ec && it != end; it.increment(ec)) children.push_back(it->path());
+    if (ec) return Error::bad_input(str(host.string(), ": ", ec.message()));
+    std::sort(children.begin(), children.end());
+    for (const auto& child : children) {
+        std::string child_guest = (fs::path(guest) / child.lexically_relative(host)).lexically_normal().string();
+        struct stat st {};
+        if (::lstat(child.c_str(), &st) != 0) continue;
+        auto made = entry_from_host(child, child_guest, st, reason, keep_owner);
+        // Inside a tree only files, directories and symlinks are taken (no device nodes).
+        if (!made || !*made || (*made)->kind == EntryKind::char_device) continue;
+        m_entries[child_guest] = std::move(**made); // an explicit tree replaces what was there
+    }
+    return success();
+}
+
+void GuestTree::add_file(const std::string& guest, std::string content, unsigned mode, const std::string& reason) {
+    TreeEntry entry;
+    entry.path = guest;
+    entry.size = content.size();
+    entry.content = std::move(content);
+    entry.mode = mode;
+    entry.reason = reason;
+    m_entries[guest] = std::move(entry);
+}
+
+void GuestTree::add_directory(const std::string& guest, unsigned mode, unsigned uid, unsigned gid, const std::string& reason) {
+    auto& entry = m_entries[guest];
+    if (entry.path.empty() || entry.kind != EntryKind::directory) {
+        entry = TreeEntry{};
+        entry.path = guest;
+        entry.kind = EntryKind::directory;
+        entry.reason = reason;
+    }
+    entry.mode = mode;
+    entry.uid = uid;
+    entry.gid = gid;
+}
+
+void GuestTree::add_symlink(const std::string& guest, const std::string& target, const std::string& reason) {
+    TreeEntry entry;
+    entry.path = guest;
+    entry.kind = EntryKind::symlink;
+    entry.link_target = target;
+    entry.mode = 0777;
+    entry.reason = reason;
+    m_entries[guest] = std::move(entry);
+}
+
+void GuestTree::add_char_device(const std::string& guest, unsigned major_number, unsigned minor_number, unsigned mode,
+                                const std::string& reason) {
+    TreeEntry entry;
+    entry.path = guest;
+    entry.kind = EntryKind::char_device;
+    entry.device_major = major_number;
+    entry.device_minor = minor_number;
+    entry.mode = mode;
+    entry.reason = reason;
+    m_entries[guest] = std::move(entry);
+}
+
+const TreeEntry* GuestTree::find(const std::string& guest) const {
+    auto it = m_entries.find(guest);
+    return it == m_entries.end() ? nullptr : &it->second;
+}
+
+std::size_t GuestTree::exclude(const std::vector<std::string>& globs) {
+    if (globs.empty()) return 0;
+    auto matches = [&](const std::string& path) {
+        for (const auto& glob : globs)
+            if (::fnmatch(glob.c_str(), path.c_str(), 0) == 0) return true;
+        return false;
+    };
+    std::size_t removed = 0;
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        bool excluded = false;
+        for (fs::path p = it->first; !excluded && p != p.root_path(); p = p.parent_path()) excluded = matches(p.string());
+        if (excluded) {
+            it = m_entries.erase(it);
+            ++removed;
+        } else {
+            ++it;
+        }
+    }
+    return removed;
+}
+
+void GuestTree::add_missing_parents() {
+    std::vector<std::string> missing;
+    for (const auto& [path, entry] : m_entries)
+        for (fs::path p = fs::path(path).parent_path(); p != p.root_path() && !p.empty(); p = p.parent_path())
+            if (!m_entries.count(p.string())) missing.push_back(p.string());
+    for (const auto& dir : missing)
+        if (!m_entries.count(dir)) add_directory(dir, 0755, 0, 0, "parent directory");
+}
+
+std::uint64_t GuestTree::content_bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& [path, entry] : m_entries) total += entry.size;
+    return total;
+}
+
+} // namespace tinyx::packagers

@@ -1,0 +1,692 @@
+#include "packagers/rootfs.hpp"
+
+#include "core/fs.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/strings.hpp"
+#include "harness/protocol.h"
+#include "archive.hpp"
+#include "dlopen_rules.hpp"
+#include "dpkg.hpp"
+#include "elf.hpp"
+#include "file_rules.hpp"
+#include "guest_tree.hpp"
+#include "guestfs_disk.hpp"
+#include "library_search.hpp"
+#include "users.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+namespace tinyx::packagers {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const k_guest_path_dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"};
+const char* const k_guest_path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const char* const k_busybox_candidates[] = {"/bin/busybox", "/usr/bin/busybox"};
+const char* const k_disk_init = "/sbin/tinyx-init";
+// Config-named directories whose host contents are copied (the data the app serves or
+// keeps); logs, caches and runtime files of the host are never copied.
+const char* const k_never_copied_state[] = {"/var/log", "/var/cache", "/var/tmp", "/run", "/var/run"};
+constexpr std::uint64_t k_max_copied_state_bytes = 64ull << 20;
+
+struct Include {
+    fs::path host;
+    std::string guest;
+};
+
+bool under(const std::string& path, std::string_view dir) {
+    return path == dir || (starts_with(path, dir) && path.size() > dir.size() && path[dir.size()] == '/');
+}
+
+bool host_is_directory(const std::string& path) {
+    std::error_code ec;
+    return fs::is_directory(path, ec);
+}
+
+std::string octal(unsigned mode) {
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%04o", mode);
+    return buffer;
+}
+
+Result<std::vector<Include>> parse_includes(const std::vector<std::string>& specs) {
+    std::vector<Include> includes;
+    for (const auto& spec : specs) {
+        // HOST[:GUEST]; a host path holding ':' can be given with an explicit ":GUEST".
+        std::string host = spec, guest;
+        auto colon = spec.rfind(':');
+        if (colon != std::string::npos && colon + 1 < spec.size() && spec[colon + 1] == '/') {
+            host = spec.substr(0, colon);
+            guest = spec.substr(colon + 1);
+        }
+        if (host.empty()) return Error::bad_input(str("--include '", spec, "': no host path"));
+        std::error_code ec;
+        if (fs::symlink_status(host, ec).type() == fs::file_type::not_found || ec)
+            return Error::bad_input(str("--include '", spec, "': ", host, " does not exist"));
+        fs::path absolute = fs::absolute(host).lexically_normal();
+        if (guest.empty()) guest = absolute.string();
+        guest = fs::path(guest).lexically_normal().string();
+        while (guest.size() > 1 && guest.back() == '/') guest.pop_back();
+        includes.push_back({absolute, guest});
+    }
+    return includes;
+}
+
+Result<std::int64_t> resolve_epoch(const RootfsRequest& request) {
+    if (request.source_date_epoch) return *request.source_date_epoch;
+    const char* env = std::getenv("SOURCE_DATE_EPOCH");
+    if (!env || !*env) return std::int64_t(0);
+    char* end = nullptr;
+    errno = 0;
+    long long value = std::strtoll(env, &end, 10);
+    if (errno != 0 || *end != '\0' || value < 0)
+        return Error::bad_input(str("SOURCE_DATE_EPOCH='", env, "' is not a non-negative number of seconds"));
+    return std::int64_t(value);
+}
+
+Result<std::vector<std::string>> split_run(const RootfsRequest& request) {
+    if (!request.run) return std::vector<std::string>{};
+    if (request.run->find('\n') != std::string::npos) return Error::bad_input("--run: the command may not contain a newline");
+    std::vector<std::string> words;
+    std::string error;
+    if (!shell_split(*request.run, words, error)) return Error::bad_input(str("--run '", *request.run, "': ", error));
+    if (words.empty()) return Error::bad_input("--run: empty command");
+    return words;
+}
+
+Result<Compression> resolve_compression(const RootfsRequest& request, const ImageFormat& format) {
+    if (format.is_disk) {
+        if (request.compression && *request.compression != "none")
+            return Error::bad_input(str("--compression ", *request.compression, " applies to --format initramfs only (", format.name,
+                                        " images are not compressed)"));
+        return Compression::none;
+    }
+    return parse_compression(request.compression.value_or("gzip"));
+}
+
+// The output directory must be creatable and writable before any work starts.
+Result<void> prepare_out_dir(const fs::path& out) {
+    if (out.empty()) return Error::bad_input("--out: an output directory is required");
+    std::error_code ec;
+    if (fs::exists(out, ec) && !fs::is_directory(out, ec))
+        return Error::bad_input(str("--out ", out.string(), ": exists and is not a directory"));
+    fs::create_directories(out, ec);
+    if (ec) return Error::bad_input(str("--out ", out.string(), ": cannot create the directory: ", ec.message()));
+    if (::access(out.c_str(), W_OK) != 0)
+        return Error::bad_input(str("--out ", out.string(), ": not writable (", std::strerror(errno), ")"));
+    return success();
+}
+
+class RootfsBuilder {
+  public:
+    RootfsBuilder(const RootfsRequest& request, const ImageFormat& format, const LibraryResolver& resolver, const UserDb& users)
+        : m_request(request), m_format(format), m_resolver(resolver), m_closure(resolver), m_users(users), m_selection(users) {}
+
+    Result<void> gather_app(std::vector<std::string>& run);
+    Result<void> finish(std::vector<std::string>& run, const std::vector<Include>& includes);
+    GuestTree& tree() { return m_tree; }
+    harness::InitConfig& init() { return m_init; }
+    std::vector<std::string>& warnings() { return m_warnings; }
+    const std::vector<std::string>& notes() const { return m_notes; }
+    const std::map<std::string, std::string>& user_reasons() const { return m_selection.reasons(); }
+
+  private:
+    Result<void> gather_package(const std::string& name);
+    Result<void> gather_elf(const fs::path& path);
+    Result<void> gather_directory(const fs::path& path);
+    Result<void> add_package_file(const PackageInfo& package, const std::string& path);
+    Result<void> add_maintainer_config(const std::set<std::string>& config_dirs, const std::string& package);
+    Result<void> scan_config_files();
+    Result<void> add_state_directory(const std::string& dir, const std::string& reason, bool copy_contents);
+    Result<void> add_busybox();
+    Result<void> resolve_run(std::vector<std::string>& run);
+    Result<void> add_dlopen_files();
+    Result<void> add_closure();
+    Result<void> add_users(const std::vector<std::string>& run);
+    Result<void> add_init(const std::vector<std::string>& run);
+    Result<std::vector<std::string>> default_run() const;
+
+    const RootfsRequest& m_request;
+    const ImageFormat& m_format;
+    const LibraryResolver& m_resolver;
+    ElfClosure m_closure;
+    const UserDb& m_users;
+    UserSelection m_selection;
+    GuestTree m_tree;
+    harness::InitConfig m_init;
+    std::vector<std::string> m_warnings;
+    std::vector<std::string> m_notes;
+    std::optional<PackageDb> m_db;
+    std::string m_root_package;
+    // Executables the app ships, for a default --run: {tier, path}; lower tiers win.
+    std::vector<std::pair<int, std::string>> m_programs;
+    std::set<std::string> m_state_dirs; // from package lists
+    std::set<std::string> m_config_named_users;
+};
+
+Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
+    const std::string& app = m_request.app;
+    if (app.empty()) return Error::bad_input("--app: required (a package name, an ELF executable or a directory)");
+    std::error_code ec;
+    // A name with a slash is a path. A bare name is the package dpkg knows by that name,
+    // even when the working directory holds an entry of that name (often the --out
+    // directory: `tinyx build --app lighttpd --out lighttpd` must not pack its own output).
+    bool looks_like_path = app.find('/') != std::string::npos;
+    if (!looks_like_path && fs::exists(app, ec)) {
+        auto db = PackageDb::load(); // no dpkg database (not Debian): the path it is
+        looks_like_path = !db || db->find(app) == nullptr;
+        if (!looks_like_path)
+            log::info(str("rootfs: --app ", app, ": the installed package (write ./", app, " for the path)"));
+        if (db) m_db = std::move(*db);
+    }
+    if (looks_like_path) {
+        if (!fs::exists(app, ec)) return Error::bad_input(str("--app ", app, ": no such file or directory"));
+        fs::path absolute = fs::absolute(app).lexically_normal();
+        if (fs::is_directory(absolute, ec)) return gather_directory(absolute);
+        TRY(gather_elf(absolute));
+        if (run.empty()) run = {absolute.string()};
+        return success();
+    }
+    return gather_package(app);
+}
+
+Result<void> RootfsBuilder::gather_elf(const fs::path& path) {
+    std::error_code ec;
+    fs::path real = fs::canonical(path, ec);
+    if (ec) return Error::bad_input(str("--app ", path.string(), ": ", ec.message()));
+    if (auto elf = read_elf(real); !elf) return std::move(elf).error().context("--app");
+    TRY(m_tree.add_host(path, "--app"));
+    return m_closure.add_root(real, str("--app ", path.string()));
+}
+
+Result<void> RootfsBuilder::gather_directory(const fs::path& path) {
+    TRY(m_tree.add_host_tree(path, path.string(), str("--app directory ", path.string())));
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file() || it->is_symlink() || !has_elf_magic(it->path())) continue;
+        auto elf = read_elf(it->path());
+        if (!elf) {
+            m_warnings.push_back(str("skipping the ELF closure of ", it->path().string(), ": ", elf.error().message));
+            continue;
+        }
+        TRY(m_closure.add_root(it->path(), str("--app directory ", path.string())));
+        if (elf->is_executable_type && (fs::status(it->path()).permissions() & fs::perms::owner_exec) != fs::perms::none)
+            m_programs.emplace_back(0, it->path().string());
+    }
+    return success();
+}
+
+Result<void> RootfsBuilder::gather_package(const std::string& name) {
+    if (!m_db) {
+        TRY_ASSIGN(PackageDb db, PackageDb::load());
+        m_db = std::move(db);
+    }
+    const PackageInfo* root = m_db->find(name);
+    if (!root)
+        return Error::bad_input(str("--app ", name, ": not an installed Debian package (dpkg-query knows no '", name,
+                                    "'), nor an existing file or directory"));
+    m_root_package = root->name;
+    for (const PackageInfo* package : m_db->application_packages(*root)) {
+        log::verbose(str("rootfs: package ", package->name));
+        TRY_ASSIGN(std::vector<std::string> files, m_db->files(*package));
+        std::set<std::string> config_dirs;
+        for (const auto& path : files) {
+            if (interrupt::requested()) return Error::interrupted();
+            TRY(add_package_file(*package, path));
+            if (host_is_directory(path) && under(path, "/etc") && fs::path(path).parent_path() != "/" &&
+                classify_package_path(path) == FileRole::config)
+                config_dirs.insert(path);
+        }
+        TRY(add_maintainer_config(config_dirs, package->name));
+    }
+    return scan_config_files();
+}
+
+Result<void> RootfsBuilder::add_package_file(const PackageInfo& package, const std::string& path) {
+    const FileRole role = classify_package_path(path);
+    if (role == FileRole::dropped) return success();
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return success(); // listed but not on disk (removed conffile, diverted away)
+    const std::string reason = str("package ", package.name, " ", file_role_name(role));
+    const int tier_base = package.name == m_root_package ? 0 : 2;
+    const bool in_sbin = under(path, "/usr/sbin") || under(path, "/sbin");
+    if (S_ISDIR(st.st_mode)) {
+        if (role == FileRole::state && !is_shared_state_root(path)) m_state_dirs.insert(path);
+        // Directories of config, state and the package's own data trees; /usr/lib and friends come as parents.
+        if (role == FileRole::config || role == FileRole::state) return m_tree.add_host(path, reason, true);
+        return success();
+    }
+    if (S_ISLNK(st.st_mode)) {
+        if (fs::path(path).parent_path() == "/") return success(); // /lib -> usr/lib: guest_path_for records those
+        TRY(m_tree.add_host(path, reason, true));
+        std::error_code ec;
+        fs::path target = fs::canonical(path, ec);
+        if (!ec && fs::is_regular_file(target, ec) && has_elf_magic(target)) {
+            auto elf = read_elf(target);
+            if (elf) {
+                TRY(m_closure.add_root(target, str(reason, " (via ", path, ")")));
+                if (role == FileRole::program && elf->is_executable_type) m_programs.emplace_back(tier_base + (in_sbin ? 0 : 1), path);
+            }
+        }
+        return success();
+    }
+    if (!S_ISREG(st.st_mode)) return success();
+    if (has_elf_magic(path)) {
+        auto elf = read_elf(path);
+        if (elf) {
+            TRY(m_tree.add_host(path, reason, true));
+            TRY(m_closure.add_root(path, reason));
+            if (role == FileRole::program && elf->is_executable_type && (st.st_mode & 0111))
+                m_programs.emplace_back(tier_base + (in_sbin ? 0 : 1), path);
+            return success();
+        }
+        // Firmware, BPF objects and the like: data for this image, not something to resolve.
+        log::verbose(str("rootfs: ", path, ": ", elf.error().message, "; kept as a plain file"));
+    }
+    return m_tree.add_host(path, reason, true);
+}
+
+// Files maintainer scripts create in the package's own /etc directories
+// (nginx's sites-enabled/default, modules-enabled/*.conf) are in no file list.
+Result<void> RootfsBuilder::add_maintainer_config(const std::set<std::string>& config_dirs, const std::string& package) {
+    for (const auto& dir : config_dirs) {
+        std::error_code ec;
+        std::vector<fs::path> children;
+        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) children.push_back(it->path());
+        std::sort(children.begin(), children.end());
+        for (const auto& child : children) {
+            if (classify_package_path(child.string()) == FileRole::dropped || m_tree.contains(child.string())) continue;
+            if (config_dirs.count(child.string())) continue;
+            TRY(m_tree.add_host_tree(child, child.string(), str("package ", package, " config (created by its maintainer scripts)"), true));
+        }
+    }
+    return success();
+}
+
+Result<void> RootfsBuilder::scan_config_files() {
+    std::set<std::string> named_dirs;
+    std::vector<std::pair<std::string, std::string>> named_accounts;
+    for (const auto& [path, entry] : m_tree.entries()) {
+        if (entry.kind != EntryKind::file || entry.source.empty() || !under(path, "/etc") || entry.size > (1u << 20)) continue;
+        auto text = read_file(entry.source);
+        if (!text || !looks_like_text(*text)) continue;
+        for (const auto& name : accounts_named_in_config(*text, m_users)) named_accounts.emplace_back(name, path);
+        for (const auto& dir : state_directories_in_config(*text, host_is_directory)) named_dirs.insert(dir + "\n" + path);
+    }
+    for (const auto& [name, file] : named_accounts) {
+        m_selection.add_user(name, str("named in ", file)) || m_selection.add_group(name, str("named in ", file));
+    }
+    for (const auto& item : named_dirs) {
+        auto newline = item.find('\n');
+        const std::string dir = item.substr(0, newline), file = item.substr(newline + 1);
+        bool copy = std::none_of(std::begin(k_never_copied_state), std::end(k_never_copied_state), [&](const char* d) { return under(dir, d); });
+        TRY(add_state_directory(dir, str("state directory named in ", file), copy));
+    }
+    for (const auto& dir : m_state_dirs) TRY(add_state_directory(dir, "state directory of the package", false));
+    return success();
+}
+
+Result<void> RootfsBuilder::add_state_directory(const std::string& dir, const std::string& reason, bool copy_contents) {
+    for (const auto& existing : m_init.directories)
+        if (existing.path == dir) return success();
+    harness::GuestDirectory guest{dir, 0755, 0, 0};
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        guest.mode = st.st_mode & 07777;
+        guest.uid = st.st_uid;
+        guest.gid = st.st_gid;
+        if (copy_contents) {
+            std::uint64_t total = 0;
+            std::error_code ec;
+            for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+                if (it->is_regular_file() && !it->is_symlink()) total += it->file_size();
+            if (total <= k_max_copied_state_bytes)
+                TRY(m_tree.add_host_tree(dir, dir, reason, true));
+            else
+                m_warnings.push_back(str(dir, ": ", human_bytes(total), " on the host; created empty in the image"));
+        }
+    }
+    // /run is a fresh tmpfs at boot, so the init creates these; the image carries them too.
+    if (!under(dir, "/run") && !under(dir, "/var/run")) m_tree.add_directory(dir, guest.mode, guest.uid, guest.gid, reason);
+    m_init.directories.push_back(guest);
+    return success();
+}
+
+Result<std::vector<std::string>> RootfsBuilder::default_run() const {
+    if (m_programs.empty())
+        return Error::bad_input(str("--run is required: --app ", m_request.app, " ships no executable to start"));
+    for (int tier = 0; tier < 4; ++tier) {
+        std::set<std::string> candidates;
+        for (const auto& [t, path] : m_programs)
+            if (t == tier) candidates.insert(path);
+        if (candidates.size() == 1) return std::vector<std::string>{*candidates.begin()};
+        if (candidates.size() > 1)
+            return Error::bad_input(str("--run is required: --app ", m_request.app, " ships several programs (",
+                                        join({candidates.begin(), candidates.end()}, ", "), ")"));
+    }
+    return Error::bad_input(str("--run is required for --app ", m_request.app));
+}
+
+Result<void> RootfsBuilder::add_busybox() {
+    fs::path busybox;
+    for (const char* candidate : k_busybox_candidates)
+        if (fs::exists(candidate)) {
+            busybox = candidate;
+            break;
+        }
+    if (busybox.empty())
+        return Error::bad_input("BusyBox not found (/bin/busybox): install busybox-static, or pass --no-busybox");
+    TRY_ASSIGN(ElfFile elf, read_elf(busybox));
+    if (!elf.interpreter.empty() || !elf.needed.empty())
+        return Error::bad_input(str(busybox.string(), " is not statically linked: install busybox-static, or pass --no-busybox"));
+    TRY_ASSIGN(std::string guest_busybox, m_tree.guest_path_for(busybox));
+    TRY(m_tree.add_host(busybox, "static BusyBox (shell and tools for guest tests)"));
+    // The static busybox lists its own applets; running it is safe (it is the host's, not the app).
+    ProcessSpec spec;
+    spec.argv = {busybox.string(), "--list-full"};
+    TRY_ASSIGN(ProcessResult listed, run_process(spec));
+    if (!listed.success()) return Error::internal(str(busybox.string(), " --list-full ", listed.describe()));
+    for (const auto& line : split_lines(listed.out)) {
+        std::string applet(trim(line));
+        if (applet.empty() || applet == "linuxrc" || fs::path(applet).filename() == "init") continue; // /init is tinyx's
+        TRY_ASSIGN(std::string guest, m_tree.guest_path_for("/" + applet));
+        if (m_tree.contains(guest)) continue; // the app's own program wins
+        m_tree.add_symlink(guest, guest_busybox, "BusyBox applet");
+    }
+    return success();
+}
+
+Result<void> RootfsBuilder::resolve_run(std::vector<std::string>& run) {
+    if (run.empty()) {
+        TRY_ASSIGN(run, default_run());
+        m_notes.push_back(str("no --run given; the image starts ", shell_join(run)));
+    }
+    const std::string program = run[0];
+    if (program.find('/') != std::string::npos) {
+        if (program[0] != '/') return Error::bad_input(str("--run: '", program, "' must be an absolute path or a command name"));
+        TRY_ASSIGN(std::string guest, m_tree.guest_path_for(program));
+        if (m_tree.contains(guest)) return success();
+        std::error_code ec;
+        if (!fs::exists(program, ec)) return Error::bad_input(str("--run: ", program, " is neither in the image nor on the host"));
+    } else {
+        for (const char* dir : k_guest_path_dirs) {
+            TRY_ASSIGN(std::string guest, m_tree.guest_path_for(fs::path(dir) / program));
+            if (m_tree.contains(guest)) {
+                run[0] = (fs::path(dir) / program).string();
+                return success();
+            }
+        }
+        auto host = find_program(program);
+        if (!host) return Error::bad_input(str("--run: '", program, "' is not in the image and not on the host's PATH"));
+        run[0] = host->string();
+    }
+    // The program comes from the host: it and its closure go in.
+    const std::string reason = "--run command";
+    TRY(m_tree.add_host(run[0], reason));
+    std::error_code ec;
+    fs::path real = fs::canonical(run[0], ec);
+    if (!ec && has_elf_magic(real)) {
+        TRY_ASSIGN(ElfFile elf, read_elf(real));
+        (void)elf;
+        TRY(m_closure.add_root(real, reason));
+    }
+    return success();
+}
+
+Result<void> RootfsBuilder::add_dlopen_files() {
+    TRY_ASSIGN(std::vector<DlopenAddition> additions, apply_dlopen_rules(m_closure, m_resolver, m_request.hostname));
+    for (const auto& add : additions) {
+        const std::string reason = str("dlopen rule: ", add.rule, " (", add.detail, ")");
+        if (add.host_path.empty()) {
+            m_tree.add_file(add.guest_path, add.content, 0644, reason);
+            continue;
+        }
+        std::error_code ec;
+        fs::path real = fs::canonical(add.host_path, ec);
+        if (!ec && fs::is_regular_file(real) && has_elf_magic(real) && read_elf(real)) {
+            TRY(m_closure.add_root(add.host_path, reason));
+        } else {
+            TRY(m_tree.add_host(add.host_path, reason));
+        }
+    }
+    return success();
+}
+
+Result<void> RootfsBuilder::add_closure() {
+    for (const auto& member : m_closure.members()) TRY(m_tree.add_host(member.host_path, member.reason));
+    for (const auto& missing : m_closure.missing()) m_warnings.push_back(str("library not found: ", missing));
+    return success();
+}
+
+Result<void> RootfsBuilder::add_users(const std::vector<std::string>& run) {
+    m_selection.add_user("root", "the init and the app run as root unless told otherwise");
+    m_selection.add_uid(0, "root");
+    m_selection.add_user("nobody", "the conventional unprivileged user");
+    m_selection.add_group("nogroup", "the conventional unprivileged group");
+    for (const auto& name : accounts_named_in_command(run, m_users))
+        m_selection.add_user(name, "named in --run") || m_selection.add_group(name, "named in --run");
+    for (const auto& [path, entry] : m_tree.entries()) {
+        if (entry.uid != 0) m_selection.add_uid(entry.uid, str("owner of ", path));
+        if (entry.gid != 0) m_selection.add_gid(entry.gid, str("group of ", path));
+    }
+    for (const auto& dir : m_init.directories) {
+        if (dir.uid != 0) m_selection.add_uid(dir.uid, str("owner of ", dir.path));
+        if (dir.gid != 0) m_selection.add_gid(dir.gid, str("group of ", dir.path));
+    }
+    m_tree.add_file("/etc/passwd", m_selection.render_passwd(), 0644, "users: root, nobody and the app's system users");
+    m_tree.add_file("/etc/group", m_selection.render_group(), 0644, "groups: root, nogroup and the app's system groups");
+    return success();
+}
+
+Result<void> RootfsBuilder::add_init(const std::vector<std::string>& run) {
+    for (const auto& word : run)
+        if (word.find('\n') != std::string::npos) return Error::bad_input("--run: arguments may not contain newlines");
+    m_init.run = run;
+    m_init.hostname = m_request.hostname;
+    m_init.environment = {k_guest_path, "HOME=/root", "TERM=linux", "LANG=C"};
+    std::string_view init = harness::guest_init_binary();
+    if (init.empty()) return Error::internal("the guest init is missing from this tinyx build");
+    if (m_format.is_disk) {
+        TRY_ASSIGN(std::string guest, m_tree.guest_path_for(k_disk_init));
+        m_tree.add_file(guest, std::string(init), 0755, "tinyx guest init (init=/sbin/tinyx-init)");
+    } else {
+        m_tree.add_file("/init", std::string(init), 0755, "tinyx guest init (the kernel runs /init from an initramfs)");
+    }
+    m_tree.add_file(TINYX_INIT_CONFIG_PATH, harness::render_init_config(m_init), 0644, "tinyx init configuration: --run, environment, app directories");
+    return success();
+}
+
+Result<void> RootfsBuilder::finish(std::vector<std::string>& run, const std::vector<Include>& includes) {
+    if (m_request.busybox) TRY(add_busybox());
+    TRY(resolve_run(run));
+    TRY(add_dlopen_files());
+    TRY(add_closure());
+    for (const auto& include : includes) {
+        TRY_ASSIGN(std::string guest_parent, m_tree.guest_path_for(fs::path(include.guest).parent_path() / "x"));
+        std::string guest = (fs::path(guest_parent).parent_path() / fs::path(include.guest).filename()).string();
+        if (include.guest == "/") guest = "/";
+        TRY(m_tree.add_host_tree(include.host, guest, "--include"));
+        if (has_elf_magic(include.host)) {
+            auto elf = read_elf(include.host);
+            if (elf) TRY(m_closure.add_root(include.host, str("--include ", include.host.string())));
+        }
+    }
+    TRY(add_closure()); // libraries of included ELF files
+    // Mount points and the console the kernel opens for /init before devtmpfs is mounted.
+    m_tree.add_directory("/dev", 0755, 0, 0, "mount point (devtmpfs)");
+    m_tree.add_char_device("/dev/console", 5, 1, 0600, "console for /init's first output");
+    m_tree.add_directory("/proc", 0555, 0, 0, "mount point (proc)");
+    m_tree.add_directory("/sys", 0555, 0, 0, "mount point (sysfs)");
+    m_tree.add_directory("/tmp", 01777, 0, 0, "mount point (tmpfs)");
+    m_tree.add_directory("/run", 0755, 0, 0, "mount point (tmpfs)");
+    m_tree.add_directory("/root", 0700, 0, 0, "root's home");
+    if (!m_tree.contains("/etc")) m_tree.add_directory("/etc", 0755, 0, 0, "configuration");
+    TRY(add_users(run));
+    TRY(add_init(run));
+    const std::size_t excluded = m_tree.exclude(m_request.excludes);
+    if (!m_request.excludes.empty()) log::verbose(str("rootfs: --exclude removed ", excluded, " entries"));
+    for (const char* essential : {"/init", TINYX_INIT_CONFIG_PATH})
+        if (!m_tree.contains(essential) && (!m_format.is_disk || std::string(essential) != "/init"))
+            m_warnings.push_back(str("--exclude removed ", essential, ": the image will not boot the app"));
+    m_tree.add_missing_parents();
+    return success();
+}
+
+Json manifest_json(const RootfsRequest& request, const RootfsResult& result, const GuestTree& tree, std::int64_t epoch,
+                   const std::map<std::string, std::string>& user_reasons) {
+    Json manifest = Json::object();
+    manifest["app"] = request.app;
+    manifest["format"] = result.format;
+    manifest["compression"] = result.compression;
+    manifest["image"] = result.image.filename().string();
+    manifest["image_bytes"] = result.image_bytes;
+    manifest["content_bytes"] = result.content_bytes;
+    manifest["entries"] = result.entries;
+    manifest["source_date_epoch"] = epoch;
+    manifest["kernel_args"] = result.kernel_args;
+    manifest["run"] = result.init.run;
+    Json dirs = Json::array();
+    for (const auto& d : result.init.directories)
+        dirs.push_back({{"path", d.path}, {"mode", octal(d.mode)}, {"uid", d.uid}, {"gid", d.gid}});
+    manifest["app_directories"] = dirs;
+    Json users = Json::object();
+    for (const auto& [name, why] : user_reasons) users[name] = why;
+    manifest["accounts"] = users;
+    manifest["warnings"] = result.warnings;
+    Json files = Json::array();
+    for (const auto& [path, entry] : tree.entries()) {
+        Json item = Json::object();
+        item["path"] = path;
+        item["type"] = entry_kind_name(entry.kind);
+        item["source"] = entry.source.empty() ? (entry.kind == EntryKind::file ? "generated" : "") : entry.source;
+        item["size"] = entry.size;
+        item["mode"] = octal(entry.mode);
+        item["uid"] = entry.uid;
+        item["gid"] = entry.gid;
+        if (entry.kind == EntryKind::symlink) item["target"] = entry.link_target;
+        item["reason"] = entry.reason;
+        files.push_back(std::move(item));
+    }
+    manifest["files"] = std::move(files);
+    return manifest;
+}
+
+std::uint64_t disk_size_for(const GuestTree& tree) {
+    std::uint64_t bytes = 0;
+    for (const auto& [path, entry] : tree.entries()) bytes += (entry.size + 4095) / 4096 * 4096 + 256;
+    // ext4 metadata, journal and room for the app's logs and state.
+    bytes = bytes + bytes / 4 + (48ull << 20);
+    return (bytes + (1ull << 20) - 1) / (1ull << 20) * (1ull << 20);
+}
+
+} // namespace
+
+const std::vector<ImageFormat>& image_formats() {
+    static const std::vector<ImageFormat> formats = {
+        {"initramfs", "cpio newc archive the kernel unpacks into RAM (--initrd)", false, "", "initramfs.cpio"},
+        {"raw", "ext4 filesystem on a raw disk image (--disk; root=/dev/vda)", true, "raw", "disk.raw"},
+        {"qcow2", "ext4 filesystem on a qcow2 disk image (--disk; root=/dev/vda)", true, "qcow2", "disk.qcow2"},
+    };
+    return formats;
+}
+
+Result<const ImageFormat*> find_image_format(const std::string& name) {
+    std::vector<std::string> names;
+    for (const auto& format : image_formats()) {
+        if (format.name == name) return &format;
+        names.push_back(format.name);
+    }
+    return Error::bad_input(str("--format: unknown value '", name, "' (expected ", join(names, ", "), ")"));
+}
+
+Result<void> validate_rootfs_request(const RootfsRequest& request) {
+    TRY_ASSIGN(const ImageFormat* format, find_image_format(request.format));
+    TRY(resolve_compression(request, *format));
+    TRY(parse_includes(request.includes));
+    TRY(resolve_epoch(request));
+    TRY(split_run(request));
+    if (request.app.empty()) return Error::bad_input("--app: required (a package name, an ELF executable or a directory)");
+    for (const auto& glob : request.excludes)
+        if (glob.empty() || glob[0] != '/') return Error::bad_input(str("--exclude '", glob, "': expected a glob on absolute guest paths"));
+    return success();
+}
+
+Result<RootfsResult> build_rootfs(const RootfsRequest& request) {
+    TRY(validate_rootfs_request(request));
+    TRY_ASSIGN(const ImageFormat* format, find_image_format(request.format));
+    TRY_ASSIGN(Compression compression, resolve_compression(request, *format));
+    TRY_ASSIGN(std::vector<Include> includes, parse_includes(request.includes));
+    TRY_ASSIGN(std::int64_t epoch, resolve_epoch(request));
+    TRY_ASSIGN(std::vector<std::string> run, split_run(request));
+    TRY(prepare_out_dir(request.out_dir));
+
+    TRY_ASSIGN(LibraryResolver resolver, LibraryResolver::load());
+    TRY_ASSIGN(UserDb users, UserDb::load());
+    RootfsBuilder builder(request, *format, resolver, users);
+    TRY(builder.gather_app(run));
+    TRY(builder.finish(run, includes));
+    // Printed only now: a bad-input error must be the first line on stderr.
+    for (const auto& note : builder.notes()) log::info(str("rootfs: ", note));
+    for (const auto& warning : builder.warnings()) log::warn(str("rootfs: ", warning));
+    log::Progress progress("rootfs");
+
+    RootfsResult result;
+    result.format = format->name;
+    result.compression = compression_name(compression);
+    result.init = builder.init();
+    result.warnings = builder.warnings();
+    result.content_bytes = builder.tree().content_bytes();
+    result.entries = builder.tree().entries().size();
+    const fs::path out = request.out_dir;
+    const std::string file_name = format->file_name + (format->is_disk ? "" : compression_suffix(compression));
+    // Staged next to --out, so the final rename stays on one filesystem.
+    fs::path parent = fs::absolute(out).parent_path();
+    auto staging = TempDir::create(str(".", fs::absolute(out).filename().string(), ".tmp-"), parent);
+    if (!staging) return Error::bad_input(str("--out ", out.string(), ": cannot create a staging directory in ", parent.string(), ": ",
+                                              staging.error().message));
+    const fs::path staged_image = staging->path() / file_name;
+    if (format->is_disk) {
+        progress.update("writing the filesystem tar");
+        const fs::path tar = staging->path() / "rootfs.tar";
+        TRY(write_tar(builder.tree(), tar, epoch));
+        progress.update(str("making the ", format->name, " ext4 disk with libguestfs"));
+        DiskImageSpec spec;
+        spec.output = staged_image;
+        spec.format = format->disk_format;
+        spec.size_bytes = disk_size_for(builder.tree());
+        spec.tar = tar;
+        TRY(make_ext4_disk(spec));
+        std::error_code ec;
+        fs::remove(tar, ec);
+        result.kernel_args = {"root=/dev/vda", "rw", str("init=", k_disk_init)};
+    } else {
+        progress.update(str("writing the cpio archive (", compression_name(compression), ")"));
+        TRY(write_cpio(builder.tree(), staged_image, compression, epoch));
+    }
+    std::error_code ec;
+    result.image_bytes = fs::file_size(staged_image, ec);
+    result.image = out / file_name;
+    result.manifest = out / "manifest.json";
+    result.manifest_json = manifest_json(request, result, builder.tree(), epoch, builder.user_reasons());
+    TRY(write_json_file(staging->path() / "manifest.json", result.manifest_json));
+    fs::rename(staged_image, result.image, ec);
+    if (ec) return Error::internal(str("moving the image to ", result.image.string(), ": ", ec.message()));
+    fs::rename(staging->path() / "manifest.json", result.manifest, ec);
+    if (ec) return Error::internal(str("moving manifest.json to ", result.manifest.string(), ": ", ec.message()));
+    progress.finish(str(result.image.string(), ": ", human_bytes(result.image_bytes), ", ", result.entries, " entries (",
+                        human_bytes(result.content_bytes), " of files)"));
+    return result;
+}
+
+} // namespace tinyx::packagers

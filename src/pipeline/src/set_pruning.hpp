@@ -1,0 +1,50 @@
+// What the cheap pruning passes (files, boot options) share: running the engine
+// over a minimize::SetDomain with a journal in their own directory, keeping the
+// harness's routine output out of their progress, and their mean trial cost.
+#pragma once
+
+#include "core/fs.hpp"
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "core/result.hpp"
+#include "minimize/engine.hpp"
+#include "minimize/set_domain.hpp"
+
+#include <functional>
+#include <string>
+
+namespace tinyx::build {
+
+// Trials build and boot images many times: their routine progress lines would
+// bury the pruning progress. Warnings and errors still show.
+class QuietScope {
+  public:
+    QuietScope() : m_saved(log::level()) {
+        if (m_saved == log::Level::normal) log::set_level(log::Level::quiet);
+    }
+    ~QuietScope() { log::set_level(m_saved); }
+    QuietScope(const QuietScope&) = delete;
+    QuietScope& operator=(const QuietScope&) = delete;
+
+  private:
+    log::Level m_saved;
+};
+
+struct SetPruning {
+    fs::path out_dir; // journal.jsonl goes here
+    Json journal_header;
+    std::string strategy = "group";
+    bool resume = false;
+    std::function<void(const std::string&)> on_progress;
+    std::string start_failure; // the error when the start state (every item present) fails the test
+};
+
+// Every item of `domain` is a candidate; the start state holds them all. A start
+// that fails the test is an Exit::test_failed error carrying the trial's evidence.
+Result<minimize::EngineResult> run_set_pruning(minimize::SetDomain& domain, minimize::TrialEvaluator& evaluator,
+                                             const SetPruning& how);
+
+// Mean seconds of the trials that really ran in this process.
+double mean_trial_seconds(const minimize::EngineResult& result);
+
+} // namespace tinyx::build

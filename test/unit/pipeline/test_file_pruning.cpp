@@ -1,0 +1,50 @@
+#include "file_pruning.hpp"
+
+#include "core/fs.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fnmatch.h>
+
+using namespace tinyx;
+using namespace tinyx::build;
+
+TEST_CASE("file pruning: literal paths become globs that match only themselves", "[build][files]") {
+    for (std::string path : {"/etc/nginx/koi-utf", "/srv/a[1]*?.txt", "/x\\y"}) {
+        auto glob = literal_glob(path);
+        CHECK(::fnmatch(glob.c_str(), path.c_str(), 0) == 0);
+    }
+    CHECK(::fnmatch(literal_glob("/srv/a[1]").c_str(), "/srv/a1", 0) != 0);
+    CHECK(::fnmatch(literal_glob("/srv/*").c_str(), "/srv/x", 0) != 0);
+}
+
+TEST_CASE("file pruning: a real nginx image protects its program, ELF closure and init, nothing else", "[build][files]") {
+    auto dir = TempDir::create("tinyx-file-pruning-");
+    REQUIRE(dir);
+    packagers::RootfsRequest request;
+    request.app = "nginx-light";
+    request.run = "nginx -g 'daemon off;'";
+    request.busybox = false;
+    request.compression = "none";
+    request.out_dir = dir->path() / "image";
+    auto image = packagers::build_rootfs(request);
+    REQUIRE(image);
+    const auto guarded = protected_paths(image->manifest_json);
+    for (const char* path : {"/init", "/etc/tinyx/init.conf", "/usr/sbin/nginx", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+                             "/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/x86_64-linux-gnu/libz.so.1",
+                             "/usr/lib64/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"}) {
+        INFO(path);
+        CHECK(guarded.count(path));
+    }
+    // The symlink's target follows the symlink into protection.
+    bool libz_target = std::any_of(guarded.begin(), guarded.end(),
+                                   [](const std::string& p) { return p.rfind("/usr/lib/x86_64-linux-gnu/libz.so.1.", 0) == 0; });
+    CHECK(libz_target);
+    // Package data, configuration and dlopen'ed extras are for the test to decide.
+    for (const char* path : {"/etc/nginx/koi-utf", "/etc/nginx/nginx.conf", "/etc/services", "/etc/passwd",
+                             "/usr/lib/x86_64-linux-gnu/libnss_files.so.2"}) {
+        INFO(path);
+        CHECK_FALSE(guarded.count(path));
+    }
+}

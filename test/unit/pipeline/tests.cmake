@@ -1,0 +1,3 @@
+tinyx_unit_tests(unit_pipeline
+  SOURCES unit/pipeline/test_file_pruning.cpp
+  DEPENDS tinyx_pipeline)
