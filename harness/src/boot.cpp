@@ -503,16 +503,22 @@ Result<void> check_kernel_image(const fs::path& kernel) {
                                 "vmlinux, not an arm64 Image)"));
 }
 
+namespace {
+Result<void> need_file(const fs::path& path, const char* flag) {
+    std::error_code error;
+    if (!fs::is_regular_file(path, error)) return Error::bad_input(str(flag, ": ", path.string(), ": no such file"));
+    return success();
+}
+} // namespace
+
 Result<void> validate(const BootRequest& request) {
-    auto need_file = [](const fs::path& path, const char* flag) -> Result<void> {
-        std::error_code error;
-        if (!fs::is_regular_file(path, error))
-            return Error::bad_input(str(flag, ": ", path.string(), ": no such file"));
-        return success();
-    };
     if (request.kernel.empty()) return Error::bad_input("--kernel: no kernel given");
     TRY(need_file(request.kernel, "--kernel"));
     TRY(check_kernel_image(request.kernel));
+    return validate_all_but_kernel(request);
+}
+
+Result<void> validate_all_but_kernel(const BootRequest& request) {
     if (request.initrd) TRY(need_file(*request.initrd, "--initrd"));
     if (request.disk) TRY(need_file(*request.disk, "--disk"));
     TRY(check_range("--memory", request.memory_mb, kMemoryRangeMb));

@@ -1361,7 +1361,7 @@ class Finalizer {
 
 std::map<std::string, std::string> kbuild_environment(const SourceTree& tree) {
     return {
-        {"ARCH", tree.arch}, {"SRCARCH", tree.srcarch}, {"srctree", tree.root.string()},
+        {"ARCH", std::string(tree.arch->name)}, {"SRCARCH", std::string(tree.arch->srcarch)}, {"srctree", tree.root.string()},
         {"KERNELVERSION", tree.version}, {"CC", "gcc"}, {"LD", "ld"}, {"AR", "ar"}, {"NM", "nm"},
         {"OBJCOPY", "objcopy"}, {"OBJDUMP", "objdump"}, {"READELF", "readelf"}, {"STRIP", "strip"},
         {"HOSTCC", "gcc"}, {"HOSTCXX", "g++"}, {"PAHOLE", "pahole"}, {"RUSTC", "rustc"},

@@ -92,20 +92,14 @@ Result<std::string> read_kernel_version(const fs::path& root) {
     return out + extra;
 }
 
-std::string source_arch(const fs::path& root, const std::string& arch) {
-    std::string srcarch = arch;
-    if (arch == "x86_64" || arch == "i386") srcarch = "x86";
-    else if (arch == "sparc32" || arch == "sparc64") srcarch = "sparc";
-    else if (arch == "parisc64") srcarch = "parisc";
-    else if (arch == "sh64") srcarch = "sh";
+std::string SourceTree::describe() const {
     std::error_code ec;
-    if (srcarch.empty() || srcarch.find('/') != std::string::npos ||
-        !fs::is_regular_file(root / "arch" / srcarch / "Kconfig", ec))
-        return "";
-    return srcarch;
+    if (given.empty() || fs::equivalent(given, root, ec)) return root.string();
+    return str(given.string(), " (extracted to ", root.string(), ")");
 }
 
-Result<SourceTree> locate_source_tree(const std::optional<fs::path>& kernel_src, const std::string& arch) {
+Result<SourceTree> locate_source_tree(const std::optional<fs::path>& kernel_src, std::string_view arch_name) {
+    TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
     fs::path given = kernel_src ? *kernel_src : fs::path(default_kernel_tarball);
     std::error_code ec;
     fs::path root;
@@ -121,9 +115,10 @@ Result<SourceTree> locate_source_tree(const std::optional<fs::path>& kernel_src,
     root = fs::weakly_canonical(root, ec);
     SourceTree tree;
     tree.root = root;
+    tree.given = given;
     tree.arch = arch;
-    tree.srcarch = source_arch(root, arch);
-    if (tree.srcarch.empty()) return Error::bad_input(str("--arch ", arch, ": unknown architecture (no arch/*/Kconfig in ", root.string(), ")"));
+    if (!fs::is_regular_file(root / "arch" / arch->srcarch / "Kconfig", ec))
+        return Error::bad_input(str("--arch ", arch->name, ": this kernel tree has no arch/", arch->srcarch, " (", tree.describe(), ")"));
     TRY_ASSIGN(tree.version, read_kernel_version(root));
     return tree;
 }

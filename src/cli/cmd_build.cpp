@@ -13,7 +13,7 @@ namespace {
 
 struct BuildOptions {
     build::BuildRequest request;
-    std::string app, run, compression, profile, kernel_src, baselet, pool, hint_profile, out;
+    std::string app, run, compression, profile, kernel_src, baselet, pool, hint_profile, image_store, out;
     std::vector<std::string> includes, excludes;
     std::vector<std::string> prune_what{"kernel", "files", "boot"};
     BootFlags boot;
@@ -29,6 +29,7 @@ Result<int> run_build(BuildOptions& options) {
     if (!options.profile.empty()) request.profile = fs::path(options.profile);
     if (!options.hint_profile.empty()) request.hint_profile = fs::path(options.hint_profile);
     if (!options.kernel_src.empty()) request.kernel_src = fs::path(options.kernel_src);
+    if (!options.image_store.empty()) request.image_store = fs::path(options.image_store);
     if (!options.baselet.empty()) request.baselet = fs::path(options.baselet);
     if (!options.pool.empty()) request.pool = fs::path(options.pool);
     request.accel = accel_choice(options.boot.accel);
@@ -97,6 +98,9 @@ void setup_build(CLI::App& app, Runner& runner) {
         ->check(CLI::ExistingFile);
     cmd->add_flag("--resume", options->request.resume, "Continue an interrupted --prune from --out's journal");
     cmd->add_option("--kernel-src", options->kernel_src, "Kernel tree or linux-source tarball (default: linux-source-6.1)");
+    cmd->add_option("--image-store", options->image_store,
+                    "Where built kernels are kept by config hash (default: next to the kept build directory); a "
+                    "config found there needs no build");
     cmd->add_option("--arch", options->request.arch, "Kernel architecture")->check(CLI::IsMember({"x86_64"}));
     cmd->add_option("--baselet", options->baselet, "Platform baselet profile (default: profiles/baselets/qemu-x86_64.json)")
         ->check(CLI::ExistingFile);

@@ -31,6 +31,7 @@ struct PruneOptions {
     std::string check_config;
     std::string hint_profile;
     std::string coverage_file;
+    std::string image_store;
     std::string out;
     bool resume = false;
     bool json = false;
@@ -70,6 +71,7 @@ Result<int> run_prune(const PruneOptions& options) {
         pruner::KernelBuildOptions build;
         build.kernel_src = tree.root;
         build.arch = options.arch;
+        if (!options.image_store.empty()) build.image_store = options.image_store;
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
         request.evaluator = trials.evaluator;
         request.evaluator_identity = trials.identity;
@@ -84,7 +86,7 @@ Result<int> run_prune(const PruneOptions& options) {
                 TRY_ASSIGN(trace.candidates, pruner::read_candidates(options.candidates));
             } else {
                 // Every enabled option; the report counts only the run's candidates.
-                for (const auto& symbol : pruner::enabled_symbols(start_text)) trace.candidates.push_back(symbol);
+                for (const auto& symbol : kconfig::enabled_symbols(start_text)) trace.candidates.push_back(symbol);
             }
             trace.kconfig = kconfig.get();
             trace.out_dir = options.out;
@@ -190,6 +192,9 @@ void setup_prune(CLI::App& app, Runner& runner) {
     cmd->add_option("--initrd", options->initrd, "Image to boot each trial kernel with (as tinyx boot)");
     cmd->add_option("--disk", options->disk, "Disk image to boot each trial kernel with (as tinyx boot)");
     add_boot_flags(cmd, options->boot, "Seconds per trial boot (default 300)");
+    cmd->add_option("--image-store", options->image_store,
+                    "Where built kernels are kept by config hash (default: next to the kept build directory); a "
+                    "config found there boots without a build. Point runs at an empty one to build every trial");
     cmd->add_option("--repeat", options->repeat, "Runs that must all pass before a trial removes options (default 2)")
         ->check(CLI::Range(1, 20));
     cmd->add_option("--out", options->out, "Output directory: config, defconfig, report.json, summary.md, journal.jsonl")->required();

@@ -5,11 +5,13 @@
 # Once space is freed, --resume finishes with the same result as an undisturbed run: the
 # same trials decided the same way (HW_RANDOM_VIRTIO removed, VIRTIO_NET kept) and the same
 # final config as resolving the start config without HW_RANDOM_VIRTIO.
-# The file system is a tmpfs in a mount namespace of this test's own (unshare -m), holding the
-# run's cache directory: a copy of the kept build directory (so builds are incremental) and a
-# filler file that leaves a few MB free, less than a kernel link writes.
+# The file system is a tmpfs mounted, in a mount namespace of this test's own (unshare -m), over
+# the kept build directory itself (same path, so kbuild sees the objects it built and rebuilds
+# incrementally), holding a copy of that directory; once a kernel build starts, a filler takes
+# every byte left. The run gets an empty image store (--image-store), so its trials build. When
+# the namespace ends, the kept build directory is as it was.
 source "$(dirname "$0")/../common.sh"
-require_program python3 unshare mount fallocate curl qemu-system-x86_64
+require_program python3 unshare mount fallocate pgrep curl qemu-system-x86_64
 [ "$(id -u)" = 0 ] || [ -n "${TINYX_IN_NAMESPACE:-}" ] || exec unshare -rm env TINYX_IN_NAMESPACE=1 bash "$0" "$@"
 tree=$(kernel_tree)
 start=$(test_kernel_start_config)
@@ -19,32 +21,39 @@ printf 'HW_RANDOM_VIRTIO\nVIRTIO_NET\n' >"$WORK/candidates"
 httpd_example_image "$WORK/image" gzip
 cat > "$WORK/body.sh" <<SH
 set -eu
-mount -t tmpfs -o size=1g tinyx-small "$WORK/small"
-mkdir -p "$WORK/small/cache/kernel-build"
-cp -a "$build_dir" "$WORK/small/cache/kernel-build/"
-# Leave 4 MB: linking vmlinux writes far more.
-free_kb=\$(df -k --output=avail "$WORK/small" | tail -n 1)
-fallocate -l \$(( (free_kb - 4096) * 1024 )) "$WORK/small/filler"
+mount --bind "$build_dir" "$WORK/original"
+mount -t tmpfs -o size=1g tinyx-small "$build_dir"
+cp -a "$WORK/original/." "$build_dir/"
+# Once a kernel build runs in the directory, take every byte it frees or leaves: the disk fills
+# up in the middle of that build.
+( while ! pgrep -f "O=$build_dir .*bzImage" >/dev/null; do sleep 0.1; done
+  n=0
+  while true; do
+      free_kb=\$(df -k --output=avail "$build_dir" | tail -n 1)
+      if [ "\$free_kb" -gt 64 ]; then n=\$((n + 1)); fallocate -l \$(( (free_kb - 32) * 1024 )) "$build_dir/filler-\$n" || true; fi
+      sleep 0.2
+  done ) &
+filler=\$!
 prune() {
-    TINYX_CACHE_DIR="$WORK/small/cache" "$TINYX" prune --strategy group --kernel-src "$tree" --config "$start" \\
+    "$TINYX" prune --strategy group --kernel-src "$tree" --config "$start" \\
         --candidates "$WORK/candidates" --initrd "$WORK/image/initramfs.cpio.gz" --forward 80 \\
         --host-test '$HTTPD_HOST_TEST' \\
-        --accel tcg --timeout 120 --repeat 1 --out "$WORK/prune" "\$@"
+        --accel tcg --timeout 120 --repeat 1 --image-store "$WORK/store" --out "$WORK/prune" "\$@"
 }
 status=0
 prune >"$WORK/full.out" 2>"$WORK/full.err" || status=\$?
+kill \$filler
 echo "\$status" > "$WORK/full.status"
 [ -e "$WORK/prune/report.json" ] && echo "a report.json after the fault" > "$WORK/report-after-fault"
 cp "$WORK/prune/journal.jsonl" "$WORK/journal-after-fault.jsonl" 2>/dev/null || true
-rm -f "$WORK/small/filler"
+rm -f "$build_dir"/filler-*
 prune --resume >"$WORK/resume.out" 2>"$WORK/resume.err"
 SH
-mkdir "$WORK/small"
+mkdir "$WORK/original"
 unshare -m --propagation private bash "$WORK/body.sh" || { tail -n 20 "$WORK"/*.err >&2; fail "the resumed run failed"; }
 
 [ "$(cat "$WORK/full.status")" = 75 ] || { tail -n 20 "$WORK/full.err" >&2; fail "the full disk gave exit $(cat "$WORK/full.status"), not 75"; }
-expect_first_line "tinyx: error: " "$WORK/full.err"
-expect_grep "the disk is full" "$WORK/full.err"
+expect_grep "^tinyx: error: the kernel build in .* failed: the disk is full" "$WORK/full.err"
 [ ! -e "$WORK/report-after-fault" ] || fail "the run that stopped on a full disk left a report.json"
 python3 - "$WORK/journal-after-fault.jsonl" "$WORK/prune" <<'PY' || fail "journal or report"
 import json, sys

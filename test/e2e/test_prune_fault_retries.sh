@@ -8,23 +8,20 @@
 # compiler killed), and a `qemu-system-x86_64` first in PATH has its first QEMU stopped by a
 # helper for 75 s (the timeout is 40 s). The run must end as an undisturbed one does (HW_RANDOM_VIRTIO
 # removed, VIRTIO_NET kept), and report.json must say which trials were retried and why.
-# The run gets a cache directory of its own holding a copy of the kept build directory, so
-# every trial builds (incrementally) and no stored image from another test answers for it.
+# The run gets an empty image store of its own (--image-store), so every trial builds, in
+# the kept build directory (incrementally), and no stored image of another test answers for it.
 source "$(dirname "$0")/../common.sh"
 require_program python3 gcc qemu-system-x86_64 curl
 tree=$(kernel_tree)
 start=$(test_kernel_start_config)
-build_dir=$(kept_kernel_build_dir)
-export TINYX_CACHE_DIR=$WORK/cache
-mkdir -p "$TINYX_CACHE_DIR/kernel-build"
-cp -a "$build_dir" "$TINYX_CACHE_DIR/kernel-build/"
 
 mkdir "$WORK/bin"
 real_gcc=$(command -v gcc) real_qemu=$(command -v qemu-system-x86_64)
 cat > "$WORK/bin/gcc" <<SH
 #!/bin/sh
-# The first compile dies of SIGKILL, as under the OOM killer.
-case " \$* " in *" -c "*)
+# The kernel build's first compile (kbuild passes -Wp,-MMD; Kconfig's compiler probes do not)
+# dies of SIGKILL, as under the OOM killer.
+case " \$* " in *" -Wp,-MMD,"*)
     if mkdir "$WORK/gcc-killed" 2>/dev/null; then kill -KILL \$\$; fi ;;
 esac
 exec "$real_gcc" "\$@"
@@ -44,7 +41,7 @@ printf 'HW_RANDOM_VIRTIO\nVIRTIO_NET\n' >"$WORK/candidates"
 httpd_example_image "$WORK/image" gzip
 expect_status 0 env PATH="$WORK/bin:$PATH" "$TINYX" prune --strategy group --kernel-src "$tree" --config "$start" \
     --candidates "$WORK/candidates" --initrd "$WORK/image/initramfs.cpio.gz" --forward 80 --host-test "$HTTPD_HOST_TEST" \
-    --accel tcg --timeout 40 --repeat 1 --out "$WORK/prune"
+    --accel tcg --timeout 40 --repeat 1 --image-store "$WORK/store" --out "$WORK/prune"
 [ -d "$WORK/gcc-killed" ] || fail "the compiler was never killed: no trial compiled anything"
 [ -f "$WORK/qemu-stopped/when" ] || fail "no QEMU was stopped"
 expect_grep "the compiler was killed" "$WORK/err"

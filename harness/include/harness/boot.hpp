@@ -120,6 +120,9 @@ Result<BootReport> boot(const BootRequest& request);
 
 // Check a request without booting (files exist, values in range, the command line fits).
 Result<void> validate(const BootRequest& request);
+// The same for everything but the kernel: for callers whose kernels come later (kernel trials
+// build one per trial).
+Result<void> validate_all_but_kernel(const BootRequest& request);
 
 // A file QEMU can boot as a kernel: a bzImage (its "HdrS" setup header), an ELF vmlinux or an
 // arm64 Image; anything else is bad input naming the file, before QEMU starts.

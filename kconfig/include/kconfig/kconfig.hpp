@@ -33,17 +33,20 @@
 //                                    that depends on FOO, e.g. `if FOO` blocks, nests under FOO, recursively)
 //   dependents(sym)                  every symbol whose dependencies, prompts or defaults mention sym,
 //                                    transitively (what can change when sym changes)
+//   dependency_parents()             symbol -> what its direct dependencies name, and its selectors
 //   explain(sym)                     everything `tinyx kconfig why` prints
 //   config_hash(text)                sha256 of a .config text
 // A Kconfig object is not thread-safe (evaluation caches values inside the model).
 #pragma once
 
 #include "core/result.hpp"
+#include "kconfig/config_text.hpp"
 #include "kconfig/source_tree.hpp"
 
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,21 +60,6 @@ struct BaseState;
 struct DependencyOrder;
 } // namespace detail
 
-// Symbol -> value as a .config spells it ("n" for "is not set"; strings unescaped).
-using Values = std::map<std::string, std::string>;
-
-// The values a .config text assigns, in the kernel's reading rules (last assignment wins).
-Values parse_config_values(std::string_view config_text);
-
-struct Change {
-    std::string symbol;
-    std::string before; // "" when the symbol was not in the config
-    std::string after;
-};
-// Option-level difference between two value sets (added/removed/changed, sorted by name).
-std::vector<Change> diff_values(const Values& before, const Values& after);
-
-std::string config_hash(std::string_view config_text);
 
 struct Resolved {
     std::string text; // parse_config_values(text) gives the values
@@ -117,6 +105,11 @@ class Kconfig {
     std::vector<std::string> implied_by(const std::string& name) const;
     std::vector<std::string> menu_path(const std::string& name) const;
     std::vector<std::string> dependents(const std::string& name) const;
+    // Every symbol's dependency parents: the symbols its direct dependencies name (`depends on`,
+    // enclosing `if`s and menus) and the symbols that select it (`select S` in X makes S depend
+    // on X). How ktest's make_min_config orders its trials; one pass over the model.
+    std::map<std::string, std::set<std::string>> dependency_parents() const;
+    std::vector<std::string> symbol_names() const;
     std::optional<Explanation> explain(const std::string& name);
 
     const SourceTree& tree() const { return m_tree; }

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/hash.hpp"
+#include "kconfig/make.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -66,9 +67,6 @@ std::optional<std::uintmax_t> free_space(const fs::path& dir) {
     return space.available;
 }
 
-// arch/<dir>/boot/bzImage: the kernel's source directory of an ARCH value.
-std::string arch_source_dir(const std::string& arch) { return (arch == "x86_64" || arch == "i386") ? "x86" : arch; }
-
 } // namespace
 
 std::optional<BuildFault> classify_build_failure(const ProcessResult& make, std::string_view log,
@@ -94,15 +92,13 @@ std::optional<BuildFault> classify_build_failure(const ProcessResult& make, std:
 }
 
 Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
-    if (!fs::exists(options.kernel_src / "Makefile"))
-        return Error::bad_input(str("--kernel-src ", options.kernel_src.string(), ": not a kernel source tree"));
-    options.kernel_src = fs::absolute(options.kernel_src);
+    if (!options.tree.arch) return Error::internal("kernel builder: the kernel tree has no architecture");
     TRY_ASSIGN(auto cache, cache_dir());
     if (options.lock_file.empty()) options.lock_file = cache / "kernel-build.lock";
     TRY(make_directories(options.lock_file.parent_path()));
     if (options.build_dir.empty())
         options.build_dir = cache / "kernel-build" /
-                            str(sha256_hex(options.kernel_src.string()).substr(0, 16), "-", options.arch);
+                            str(sha256_hex(options.tree.root.string()).substr(0, 16), "-", options.tree.arch->name);
     if (options.jobs <= 0) options.jobs = int(std::max(1u, std::thread::hardware_concurrency()));
     if (options.ccache && !find_program("ccache")) {
         log::warn("ccache is not installed; kernel builds will not be cached");
@@ -118,21 +114,22 @@ Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
 }
 
 std::string KernelBuilder::resolution_key(std::string_view config_text) const {
-    return sha256_hex(str(m_options.kernel_src.string(), "\n", m_options.arch, "\n", m_compiler, "\n", config_text));
+    return sha256_hex(str(m_options.tree.root.string(), "\n", m_options.tree.arch->name, "\n", m_compiler, "\n", config_text));
 }
 
 KernelStore KernelBuilder::image_store() const {
+    if (!m_options.image_store.empty()) return KernelStore(m_options.image_store);
     return KernelStore(m_options.build_dir.parent_path() / (m_options.build_dir.filename().string() + "-images"));
 }
 
 std::vector<std::string> KernelBuilder::make_argv(const std::string& target) const {
-    std::vector<std::string> argv{"make", "-C", m_options.kernel_src.string(), str("O=", m_options.build_dir.string()),
-                                  str("ARCH=", m_options.arch)};
-    if (target == "bzImage") {
-        argv.push_back(str("-j", m_options.jobs));
-        if (m_options.ccache) argv.push_back("CC=ccache gcc");
+    auto argv = kconfig::make_argv(m_options.tree, m_options.build_dir, target);
+    if (target == m_options.tree.arch->kernel_image) {
+        // Before the target, as always: parallel, and ccache in front of the compiler.
+        std::vector<std::string> build{str("-j", m_options.jobs)};
+        if (m_options.ccache) build.push_back("CC=ccache gcc");
+        argv.insert(argv.end() - 1, build.begin(), build.end());
     }
-    argv.push_back(target);
     return argv;
 }
 
@@ -193,8 +190,8 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     TRY_ASSIGN(outcome.kernel.config, read_file(config_path));
     if (m_options.predictor) {
         if (auto predicted = m_options.predictor->resolve(config_text); predicted && *predicted != outcome.kernel.config) {
-            const auto want = parse_config_values(outcome.kernel.config);
-            const auto got = parse_config_values(*predicted);
+            const auto want = kconfig::parse_config_values(outcome.kernel.config);
+            const auto got = kconfig::parse_config_values(*predicted);
             for (const auto& [symbol, value] : want)
                 if (!got.count(symbol) || got.at(symbol) != value) outcome.prediction_mismatches.push_back(symbol);
             for (const auto& [symbol, value] : got)
@@ -230,7 +227,7 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
 Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome, std::chrono::steady_clock::time_point start) {
     const fs::path log_path = m_options.build_dir / "tinyx-build.log";
     ProcessSpec make;
-    make.argv = make_argv("bzImage");
+    make.argv = make_argv(std::string(m_options.tree.arch->kernel_image));
     // Reproducible, and identical across trials so unchanged objects stay cached.
     make.env_set = {{"KBUILD_BUILD_TIMESTAMP", "Thu Jan  1 00:00:00 UTC 1970"},
                     {"KBUILD_BUILD_USER", "tinyx"},
@@ -253,11 +250,11 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
         const std::string log_text = log ? *log : "";
         if (auto fault = classify_build_failure(run, log_text, free_space(m_options.build_dir))) return fault;
         outcome.log_tail = last_lines(log_text, 20);
-        outcome.log_tail.push_back(str("make bzImage ", run.describe(), " (log: ", log_path.string(), ")"));
+        outcome.log_tail.push_back(str("make ", m_options.tree.arch->kernel_image, " ", run.describe(), " (log: ", log_path.string(), ")"));
         return std::optional<BuildFault>{};
     }
     const KernelStore store = image_store();
-    outcome.kernel.bzimage = m_options.build_dir / "arch" / arch_source_dir(m_options.arch) / "boot" / "bzImage";
+    outcome.kernel.bzimage = m_options.build_dir / m_options.tree.arch->kernel_image_path();
     std::error_code ec;
     outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.bzimage, ec));
     if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.bzimage.string(), " is missing"));

@@ -20,8 +20,8 @@ Result<T> in_context(Result<T> result, const std::string& what) {
 } // namespace
 
 ItemSet candidates_beyond(std::string_view start_resolved, std::string_view allno) {
-    const auto start_values = parse_config_values(start_resolved);
-    const auto allno_values = parse_config_values(allno);
+    const auto start_values = kconfig::parse_config_values(start_resolved);
+    const auto allno_values = kconfig::parse_config_values(allno);
     ItemSet candidates;
     for (const auto& [symbol, value] : start_values) {
         if (value != "y" && value != "m") continue;
@@ -51,7 +51,7 @@ Result<std::vector<std::string>> read_candidates(const fs::path& file) {
         ++number;
         auto t = trim(line);
         if (t.empty() || t.front() == '#') continue;
-        auto symbol = normalise_symbol(t);
+        auto symbol = kconfig::normalise_symbol(t);
         if (symbol.empty())
             return Error::bad_input(str("--candidates ", file.string(), ":", number, ": '", t, "' is not a Kconfig symbol"));
         symbols.push_back(symbol);
@@ -95,7 +95,7 @@ std::string summary_markdown(const PruneRequest& request, const PruneResult& res
     const auto& engine = result.engine;
     std::string md;
     md += str("# tinyx prune: ", result.passed ? "pass" : "fail", "\n\n");
-    md += str("- kernel: ", request.kernel_src.string(), " (", request.arch, ")\n");
+    md += str("- kernel: ", request.tree->describe(), " (", request.tree->arch->name, ")\n");
     md += str("- start config: ", request.start_config.string(), "\n");
     md += str("- strategy: ", request.strategy, "\n");
     md += str("- candidates: ", result.candidates, "; removed ", engine.removed.size(), "; kept ", engine.kept.size(), "\n");
@@ -126,6 +126,7 @@ std::string summary_markdown(const PruneRequest& request, const PruneResult& res
 
 Result<PruneResult> prune(const PruneRequest& request) {
     const auto start_time = std::chrono::steady_clock::now();
+    if (!request.tree) return Error::internal("prune: no kernel tree in the request");
     if (!Engine::known_strategy(request.strategy))
         return Error::bad_input(str("--strategy: unknown strategy '", request.strategy, "' (known: sequential, group, trace)"));
     if (request.strategy == "trace" && !request.coverage)
@@ -154,18 +155,14 @@ Result<PruneResult> prune(const PruneRequest& request) {
     if (!resolver && request.resolver_kind != "make") {
         if (request.resolver_kind != "auto" && request.resolver_kind != "engine")
             return Error::bad_input(str("--resolver: unknown resolver '", request.resolver_kind, "' (known: auto, engine, make)"));
-        auto engine = EngineConfigResolver::create(request.kernel_src, request.arch);
-        if (engine) {
-            resolver = std::make_shared<CachingResolver>(std::move(*engine), std::nullopt);
-        } else if (request.resolver_kind == "engine") {
-            return std::move(engine).error().context("--resolver engine");
-        } else {
-            log::warn(str("the kconfig engine cannot load ", request.kernel_src.string(), " (", engine.error().message,
-                          "); resolving with make olddefconfig instead (slow)"));
-        }
+        if (request.kconfig)
+            resolver = std::make_shared<CachingResolver>(std::make_unique<EngineConfigResolver>(*request.kconfig, *request.tree),
+                                                         std::nullopt);
+        else if (request.resolver_kind == "engine")
+            return Error::bad_input(str("--resolver engine: the kconfig engine could not load ", request.tree->describe()));
     }
     if (!resolver) {
-        TRY_ASSIGN(auto make, MakeConfigResolver::create(request.kernel_src, request.arch));
+        TRY_ASSIGN(auto make, MakeConfigResolver::create(*request.tree));
         resolver = std::make_shared<CachingResolver>(std::move(make), request.out_dir / ".resolve-cache");
     }
     log::verbose(str("resolver: ", resolver->identity()));
@@ -175,7 +172,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
     TRY_ASSIGN(auto start_resolved, in_context(resolver->resolve(start_text), str("resolving ", request.start_config.string())));
 
     ItemSet candidates;
-    const ItemSet enabled = enabled_symbols(start_resolved);
+    const ItemSet enabled = kconfig::enabled_symbols(start_resolved);
     if (request.candidates_file) {
         TRY_ASSIGN(auto listed, read_candidates(*request.candidates_file));
         std::vector<std::string> absent;
@@ -194,9 +191,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
     result.candidates = candidates.size();
 
     KconfigDependencies deps;
-    if (request.strategy == "sequential" && !request.kernel_src.empty()) {
-        TRY_ASSIGN(deps, scan_kconfig_dependencies(request.kernel_src, request.arch));
-    }
+    if (request.strategy == "sequential" && request.kconfig) deps.parents = request.kconfig->dependency_parents();
     KconfigDomain domain(*resolver, std::move(deps), start_resolved);
     domain.set_candidates(candidates);
     domain.set_inputs(start_text);
@@ -209,7 +204,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                 {"domain", domain.kind()},
                 {"strategy", request.strategy},
                 {"strict_minimal", request.strict_minimal},
-                {"arch", request.arch},
+                {"arch", std::string(request.tree->arch->name)},
                 {"resolver", resolver->identity()},
                 {"start_hash", start.hash},
                 {"candidates_hash", sha256_hex(join(candidate_list, "\n"))},
@@ -281,7 +276,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
     for (const auto& trial : outcome.trials) trials.push_back(trial_json(trial));
     result.report_json = Json{{"verdict", result.passed ? "pass" : "fail"},
                               {"kernel", Json{{"version", kernel_version(outcome.final_state.text)},
-                                              {"arch", request.arch},
+                                              {"arch", std::string(request.tree->arch->name)},
                                               {"bytes", nullptr}}},
                               {"image", nullptr},
                               {"config", result.config.string()},

@@ -183,7 +183,7 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     std::optional<CodeMap> map;
     // Read the build's objects under the build lock, before another run can rebuild them.
     TRY_ASSIGN(auto built, builder.build(request.start_config, [&](const BuildOutcome&) -> Result<void> {
-        TRY_ASSIGN(map, CodeMap::load(builder.build_dir(), request.build.kernel_src, "x86"));
+        TRY_ASSIGN(map, CodeMap::load(builder.build_dir(), request.build.tree.root, std::string(request.build.tree.arch->srcarch)));
         return success();
     }));
     if (!built.ok) {

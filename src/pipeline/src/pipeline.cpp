@@ -208,10 +208,12 @@ Result<StartConfig> checked_start_config(kconfig::Kconfig& engine, const std::ve
 // The final kernel: built in tinyx's kept build dir (incremental), copied out with its config.
 // `reuse_stored`: a config built before comes from the image store instead (no make).
 Result<pruner::BuiltKernel> build_kernel_into(const kconfig::SourceTree& tree, const std::string& config,
-                                              const fs::path& out_dir, bool reuse_stored) {
+                                              const fs::path& out_dir, bool reuse_stored,
+                                              const std::optional<fs::path>& image_store) {
     pruner::KernelBuildOptions options;
     options.kernel_src = tree.root;
     options.arch = tree.arch;
+    if (image_store) options.image_store = *image_store;
     options.reuse_stored_images = reuse_stored;
     TRY_ASSIGN(auto builder, pruner::KernelBuilder::create(options));
     log::info(str("building the kernel in ", builder.build_dir().string(), " (minutes for a first build; incremental after)"));
@@ -235,7 +237,7 @@ Result<BuildResult> build_kernel_only(const BuildRequest& request, const std::op
     TRY_ASSIGN(auto start, checked_start_config(*engine, wanted.all, profile.has_value()));
     TRY(make_directories(request.out_dir));
     // Really built: --kernel-only leaves the build dir holding this kernel (`tinyx kconfig code` reads it).
-    TRY_ASSIGN(auto kernel, build_kernel_into(tree, start.text, request.out_dir, false));
+    TRY_ASSIGN(auto kernel, build_kernel_into(tree, start.text, request.out_dir, false, request.image_store));
     BuildResult result;
     result.passed = true;
     result.out_dir = request.out_dir;
@@ -363,6 +365,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
         pruner::KernelBuildOptions build;
         build.kernel_src = tree.root;
         build.arch = tree.arch;
+        if (request.image_store) build.image_store = *request.image_store;
         TRY_ASSIGN(auto evaluator, pruner::make_kernel_boot_evaluator(build, boot, 2));
         pruner::PruneRequest prune;
         prune.kernel_src = tree.root;
@@ -423,7 +426,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     // --- final kernel ----------------------------------------------------------------
     phase = Clock::now();
     // After pruning the last passing trial built this config; a profile rebuild may have built it before.
-    TRY_ASSIGN(auto kernel, build_kernel_into(tree, final_config, request.out_dir, true));
+    TRY_ASSIGN(auto kernel, build_kernel_into(tree, final_config, request.out_dir, true, request.image_store));
     seconds["build"] = since(phase);
     auto kernel_bytes = kernel.bytes;
 

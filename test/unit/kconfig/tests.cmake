@@ -1,3 +1,3 @@
 tinyx_unit_tests(unit_kconfig
-  SOURCES unit/kconfig/test_engine.cpp
+  SOURCES unit/kconfig/test_engine.cpp unit/kconfig/test_config_text.cpp
   DEPENDS tinyx_kconfig)

@@ -21,29 +21,6 @@ fs::path kernel_tree() {
 }
 } // namespace
 
-TEST_CASE("kconfig text: values, enabled symbols, order", "[pruner][kconfig]") {
-    auto values = parse_config_values(k_config);
-    CHECK(values.at("A") == "y");
-    CHECK(values.at("D") == "\"text\"");
-    CHECK_FALSE(values.count("C"));
-    CHECK(enabled_symbols(k_config) == ItemSet{"A", "B"});
-    CHECK(symbols_in_order(k_config) == std::vector<std::string>{"A", "B", "C", "D", "E"});
-}
-
-TEST_CASE("kconfig text: force_off replaces lines and appends missing ones", "[pruner][kconfig]") {
-    auto out = force_off(k_config, {"B", "Z"});
-    CHECK(out.find("CONFIG_B=m") == std::string::npos);
-    CHECK(out.find("# CONFIG_B is not set\n# CONFIG_C is not set") != std::string::npos);
-    CHECK(ends_with(out, "# CONFIG_Z is not set\n"));
-    CHECK(enabled_symbols(out) == ItemSet{"A"});
-
-    // A composed config sets a symbol twice (base "not set", then the fragment's "=y", which
-    // wins when read); forcing it off must leave no later assignment behind.
-    auto composed = force_off("# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_A=y\n", {"A"});
-    CHECK(composed == "# CONFIG_A is not set\nCONFIG_B=y\n");
-    CHECK(parse_config_values(composed).count("A") == 0);
-}
-
 TEST_CASE("kconfig: candidates beyond allnoconfig and candidate files", "[pruner][kconfig]") {
     CHECK(candidates_beyond("CONFIG_A=y\nCONFIG_B=m\nCONFIG_X=y\nCONFIG_N=5\n", "CONFIG_X=y\nCONFIG_B=y\n") == ItemSet{"A", "B"});
     auto dir = TempDir::create("tinyx-cand-");
@@ -130,7 +107,7 @@ namespace {
 // A resolver with one rule: B defaults to y while A is y (unless B is set explicitly).
 struct DefaultPullingResolver final : ConfigResolver {
     Result<std::string> resolve(std::string_view text) override {
-        auto values = parse_config_values(text);
+        auto values = kconfig::parse_config_values(text);
         std::string out(text);
         if (values.count("A") && values["A"] == "y" && text.find("CONFIG_B") == std::string_view::npos) out += "CONFIG_B=y\n";
         return out;
@@ -146,7 +123,7 @@ TEST_CASE("kconfig domain: trials re-resolve the start as given, so defaults fal
     const std::string inputs = "CONFIG_A=y\nCONFIG_C=y\n";
     auto resolved = resolver.resolve(inputs);
     REQUIRE(resolved);
-    REQUIRE(enabled_symbols(*resolved) == ItemSet{"A", "B", "C"});
+    REQUIRE(kconfig::enabled_symbols(*resolved) == ItemSet{"A", "B", "C"});
     const ItemSet candidates{"A", "C"};
     auto start = KconfigDomain::make_state(*resolved, candidates);
 
@@ -155,7 +132,7 @@ TEST_CASE("kconfig domain: trials re-resolve the start as given, so defaults fal
     sticky.set_candidates(candidates);
     auto without_a = sticky.remove(start, {"A"});
     REQUIRE(without_a);
-    CHECK(enabled_symbols(without_a->text).count("B") == 1);
+    CHECK(kconfig::enabled_symbols(without_a->text).count("B") == 1);
 
     // From the inputs, B goes with A, and A stays off when C goes next.
     KconfigDomain composed(resolver, {}, *resolved);
@@ -163,10 +140,10 @@ TEST_CASE("kconfig domain: trials re-resolve the start as given, so defaults fal
     composed.set_inputs(inputs);
     auto no_a = composed.remove(start, {"A"});
     REQUIRE(no_a);
-    CHECK(enabled_symbols(no_a->text) == ItemSet{"C"});
+    CHECK(kconfig::enabled_symbols(no_a->text) == ItemSet{"C"});
     auto none = composed.remove(*no_a, {"C"});
     REQUIRE(none);
-    CHECK(enabled_symbols(none->text).empty());
+    CHECK(kconfig::enabled_symbols(none->text).empty());
     // A state depends only on which candidates are present, not on the path to it.
     auto no_c = composed.remove(start, {"C"});
     REQUIRE(no_c);

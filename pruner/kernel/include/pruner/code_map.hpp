@@ -3,7 +3,7 @@
 // -> the options in the Kbuild rules that build that object and the directories
 // above it (`obj-$(CONFIG_EPOLL) += eventpoll.o`, `obj-$(CONFIG_NET) += net/`).
 //
-//   TRY_ASSIGN(auto map, CodeMap::load(build_dir, source_root, "x86"));
+//   TRY_ASSIGN(auto map, CodeMap::load(build_dir, tree.root, std::string(tree.arch->srcarch)));
 //   const auto* owner = map.owner_of(0xffffffff8112a3b0);   // function, objects, options
 //
 // Static functions share names across files; a name defined in several objects is

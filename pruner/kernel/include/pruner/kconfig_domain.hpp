@@ -3,34 +3,23 @@
 //
 // Resolution goes through ConfigResolver so the engine can use either the
 // kernel's own tool (MakeConfigResolver: `make O=... olddefconfig`, ~2-4 s a
-// call, the authority) or the in-process kconfig engine once it exists.
+// call, the authority) or the in-process kconfig engine (EngineConfigResolver).
 #pragma once
 
-#include "pruner/terms.hpp"
 #include "core/fs.hpp"
+#include "kconfig/config_text.hpp"
+#include "kconfig/make.hpp"
 #include "minimize/item_domain.hpp"
+#include "pruner/terms.hpp"
 
 #include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace tinyx::pruner {
-
-// --- .config text helpers ---------------------------------------------------
-
-// Symbol (without CONFIG_) -> value, for every `CONFIG_X=...` line.
-std::map<std::string, std::string> parse_config_values(std::string_view config_text);
-// Symbols set to y or m.
-ItemSet enabled_symbols(std::string_view config_text);
-// Symbols in the order their lines appear (the menu order of the .config).
-std::vector<std::string> symbols_in_order(std::string_view config_text);
-// The text with every symbol of `symbols` written as `# CONFIG_X is not set`
-// (replacing its line, or appended when absent).
-std::string force_off(std::string_view config_text, const std::vector<std::string>& symbols);
-// "CONFIG_FOO" or "FOO" -> "FOO"; empty when the line is a comment or blank.
-std::string normalise_symbol(std::string_view text);
 
 // --- resolution ------------------------------------------------------------
 
@@ -47,23 +36,19 @@ class ConfigResolver {
     virtual std::string identity() const = 0;
 };
 
-// The kernel's own tool: `make -C SRC O=DIR ARCH=A olddefconfig` in a private
-// scratch build directory (nothing is written into SRC).
+// The kernel's own tool (kconfig::ConfigMake): `make O=DIR olddefconfig` in a private
+// scratch build directory (nothing is written into the tree).
 class MakeConfigResolver final : public ConfigResolver {
   public:
-    static Result<std::unique_ptr<MakeConfigResolver>> create(const fs::path& kernel_src, const std::string& arch);
-    Result<std::string> resolve(std::string_view config_text) override;
-    Result<std::string> savedefconfig(std::string_view resolved_text) override;
-    Result<std::string> allnoconfig() override;
-    std::string identity() const override;
+    static Result<std::unique_ptr<MakeConfigResolver>> create(const kconfig::SourceTree& tree);
+    Result<std::string> resolve(std::string_view config_text) override { return m_make.olddefconfig(config_text); }
+    Result<std::string> savedefconfig(std::string_view resolved_text) override { return m_make.savedefconfig(resolved_text); }
+    Result<std::string> allnoconfig() override { return m_make.allnoconfig(); }
+    std::string identity() const override { return m_make.identity(); }
 
   private:
-    MakeConfigResolver(fs::path src, std::string arch, TempDir dir)
-        : m_src(std::move(src)), m_arch(std::move(arch)), m_dir(std::move(dir)) {}
-    Result<void> run_make(const std::string& target);
-    fs::path m_src;
-    std::string m_arch;
-    TempDir m_dir;
+    explicit MakeConfigResolver(kconfig::ConfigMake make) : m_make(std::move(make)) {}
+    kconfig::ConfigMake m_make;
 };
 
 // Remembers resolutions by input hash, in memory and (optionally) in a
@@ -91,14 +76,12 @@ class CachingResolver final : public ConfigResolver {
 
 // --- dependencies (for ordering only) ---------------------------------------
 
-// A crude scan of a kernel tree's Kconfig files in the manner of ktest's
-// make_min_config: `depends on` and enclosing `if` make a symbol depend on the
-// symbols named; `select Y` in X makes Y depend on X. Used only to order trials,
-// never to decide anything, so its imprecision costs trials, not correctness.
+// symbol -> the symbols it depends on (its direct dependencies, and its selectors: `select Y`
+// in X makes Y depend on X), from the Kconfig engine (Kconfig::dependency_parents). Used only to
+// order trials, never to decide anything.
 struct KconfigDependencies {
-    std::map<std::string, ItemSet> parents; // symbol -> symbols it depends on
+    std::map<std::string, std::set<std::string>> parents;
 };
-Result<KconfigDependencies> scan_kconfig_dependencies(const fs::path& kernel_src, const std::string& arch);
 
 // ktest's order: most-depended-upon first, and every candidate's parents
 // (among the candidates) before it.

@@ -1,6 +1,6 @@
 // Building trial kernels, and judging trials by building + booting them.
 //
-//   KernelBuildOptions options{.kernel_src = src};       // build dir: cache_dir()/kernel-build/<tree>-<arch>
+//   KernelBuildOptions options{.tree = tree};              // build dir: cache_dir()/kernel-build/<tree>-<arch>
 //   TRY_ASSIGN(auto builder, KernelBuilder::create(options));
 //   TRY_ASSIGN(BuildOutcome out, builder.build(config_text));
 //   if (out.ok) use(out.kernel.bzimage);                  // else out.log_tail says why
@@ -21,6 +21,7 @@
 #include "pruner/terms.hpp"
 #include "core/fs.hpp"
 #include "core/process.hpp"
+#include "kconfig/source_tree.hpp"
 #include "minimize/evaluator.hpp"
 #include "pruner/kconfig_domain.hpp"
 #include "pruner/kernel_store.hpp"
@@ -34,9 +35,9 @@
 namespace tinyx::pruner {
 
 struct KernelBuildOptions {
-    fs::path kernel_src;
-    std::string arch = "x86_64";
+    kconfig::SourceTree tree; // located and checked once (kconfig::locate_source_tree)
     fs::path build_dir;          // default: cache_dir()/kernel-build/<sha of tree path>-<arch>
+    fs::path image_store;        // the KernelStore's directory; default: <build_dir>-images
     bool ccache = true;
     int jobs = 0;                // 0: the number of CPUs
     std::chrono::seconds timeout{3 * 3600};

@@ -1,7 +1,8 @@
 // tinyx prune as a library call: PruneRequest -> Result<PruneResult>.
 //
 //   PruneRequest request;
-//   request.kernel_src = "/path/to/linux";        // never written to
+//   request.tree = &tree;                          // kconfig::locate_source_tree, once per run
+//   request.kconfig = engine.get();                // kconfig::Kconfig::load(tree), once per run
 //   request.start_config = "start.config";        // must pass the test
 //   request.check_config = "./oracle.sh";          // or request.evaluator = <a TrialEvaluator>
 //   request.out_dir = "out/";
@@ -21,6 +22,9 @@
 #include "pruner/kconfig_domain.hpp"
 #include "pruner/trace.hpp"
 
+#include "kconfig/kconfig.hpp"
+#include "kconfig/source_tree.hpp"
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,8 +32,10 @@
 namespace tinyx::pruner {
 
 struct PruneRequest {
-    fs::path kernel_src;
-    std::string arch = "x86_64";
+    const kconfig::SourceTree* tree = nullptr; // never written to
+    // The tree's loaded Kconfig engine (borrowed), for resolving in-process and ordering the
+    // sequential strategy. Null: the engine could not load this tree; "auto" resolves with make.
+    kconfig::Kconfig* kconfig = nullptr;
     fs::path start_config;
     std::optional<fs::path> candidates_file; // default: what the start enables beyond allnoconfig
     std::string strategy = "group";
@@ -50,7 +56,7 @@ struct PruneRequest {
     std::string hint_profile;
     // "engine": the in-process kconfig engine; "make": `make olddefconfig`
     // (with a resolution cache in out_dir/.resolve-cache); "auto": the engine,
-    // or make when the engine cannot load the tree.
+    // or make when the engine could not load the tree (kconfig null).
     std::string resolver_kind = "auto";
     // Override the resolver entirely (tests).
     std::shared_ptr<ConfigResolver> resolver;

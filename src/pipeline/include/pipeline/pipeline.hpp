@@ -46,6 +46,7 @@ struct BuildRequest {
     // whose options are the candidates.
     std::optional<fs::path> hint_profile;
     std::optional<fs::path> kernel_src;
+    std::optional<fs::path> image_store; // default: next to the kept build directory
     std::string arch = "x86_64";
     std::optional<fs::path> baselet;    // default: the shipped qemu-x86_64 baselet
     std::optional<fs::path> pool;       // default: the shipped server pool
