@@ -91,25 +91,25 @@ class ConsoleFile {
 };
 
 std::vector<int> ports_to_wait_for(const BootRequest& request) {
-    std::set<int> ports(request.forwards.begin(), request.forwards.end());
-    ports.insert(request.wait_ports.begin(), request.wait_ports.end());
+    std::set<int> ports(request.test.forwards.begin(), request.test.forwards.end());
+    ports.insert(request.test.wait_ports.begin(), request.test.wait_ports.end());
     return {ports.begin(), ports.end()};
 }
 
 GuestParams guest_params(const BootRequest& request, std::string nonce) {
     GuestParams params;
     params.nonce = std::move(nonce);
-    params.guest_test = request.guest_test;
+    params.guest_test = request.test.guest_test;
     params.wait_ports = ports_to_wait_for(request);
-    params.wait_seconds = int(std::clamp(std::min(double(request.port_wait_seconds), request.timeout_seconds), 1.0, 86400.0));
-    params.keep_running_after_test = !request.host_test.empty();
+    params.wait_seconds = int(std::clamp(std::min(double(request.test.port_wait_seconds), request.test.timeout_seconds), 1.0, 86400.0));
+    params.keep_running_after_test = !request.test.host_test.empty();
     return params;
 }
 
 KernelLineParams kernel_line_params(const BootRequest& request) {
     KernelLineParams params;
-    params.disk_root = request.disk.has_value();
-    params.append = request.append;
+    params.disk_root = request.target.disk.has_value();
+    params.append = request.target.append;
     return params;
 }
 
@@ -230,7 +230,7 @@ class BootSession {
 std::string BootSession::phase() const {
     if (!m_seen.init) return m_console.bytes_seen() == 0 ? "the first console output" : "the kernel to start /init";
     if (!m_seen.app_started) return "the app to start (and its ports to accept connections)";
-    if (!m_request.guest_test.empty() && !m_seen.test_exit) return "the guest test to finish";
+    if (!m_request.test.guest_test.empty() && !m_seen.test_exit) return "the guest test to finish";
     return "the host test to finish";
 }
 
@@ -277,13 +277,13 @@ void BootSession::take_channel(const std::string& bytes, MarkerChannel& channel)
 }
 
 Result<void> BootSession::start_host_test(const std::vector<PortForward>& forwards) {
-    ProcessSpec spec = ProcessSpec::shell(m_request.host_test);
+    ProcessSpec spec = ProcessSpec::shell(m_request.test.host_test);
     spec.env_set["TINYX_HOST"] = "127.0.0.1";
     for (const auto& forward : forwards)
         spec.env_set[str("TINYX_PORT_", forward.guest_port)] = std::to_string(forward.host_port);
     spec.out = Output::capture();
     spec.err = Output::same_as_stdout();
-    log::verbose(str("running the host test: ", m_request.host_test));
+    log::verbose(str("running the host test: ", m_request.test.host_test));
     auto process = Process::spawn(spec);
     if (!process) return std::move(process).error().context("starting the host test");
     m_host_test.emplace(std::move(*process));
@@ -292,8 +292,8 @@ Result<void> BootSession::start_host_test(const std::vector<PortForward>& forwar
 
 // The verdict once everything needed is known; nothing while the boot must go on.
 std::optional<Outcome> BootSession::decide(bool qemu_gone) {
-    const bool want_guest_test = !m_request.guest_test.empty();
-    const bool want_host_test = !m_request.host_test.empty();
+    const bool want_guest_test = !m_request.test.guest_test.empty();
+    const bool want_host_test = !m_request.test.host_test.empty();
 
     if (m_seen.wrong_protocol)
         return Outcome{Verdict::boot_failed, str("the image's init speaks boot-test protocol ", *m_seen.wrong_protocol,
@@ -345,18 +345,18 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
 
     TRY_ASSIGN(auto channel, MarkerChannel::listen());
     QemuLaunch launch;
-    launch.qemu = m_request.qemu;
-    launch.kernel = m_request.kernel;
-    launch.initrd = m_request.initrd;
-    launch.disk = m_request.disk;
+    TRY_ASSIGN(launch.qemu, qemu_program(m_request.target));
+    launch.kernel = m_request.target.kernel;
+    launch.initrd = m_request.target.initrd;
+    launch.disk = m_request.target.disk;
     launch.memory_mb = m_memory_mb;
     launch.accel = m_accel;
     launch.console_log = m_console_log;
     launch.marker_socket = channel.path();
-    launch.outbound_network = m_request.outbound_network;
+    launch.outbound_network = m_request.target.outbound_network;
     launch.forwards = forwards;
     launch.kernel_command_line = kernel_command_line(kernel_line_params(m_request));
-    launch.extra_args = m_request.qemu_extra_args;
+    launch.extra_args = m_request.target.qemu_extra_args;
     ProcessSpec spec;
     spec.argv = qemu_argv(launch);
     spec.out = Output::capture();
@@ -399,15 +399,15 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
             qemu.out_so_far().find("Could not set up host forwarding rule") != std::string::npos)
             return std::optional<BootRun>{}; // lost a race for a port: the caller retries with new ones
 
-        if (m_seen.app_started && !m_request.host_test.empty() && !m_host_test) TRY(start_host_test(forwards));
+        if (m_seen.app_started && !m_request.test.host_test.empty() && !m_host_test) TRY(start_host_test(forwards));
 
         outcome = decide(qemu_gone);
         if (outcome) break;
-        if (since(m_start) > m_request.timeout_seconds)
-            outcome = Outcome{Verdict::timeout, str("timed out after ", human_seconds(m_request.timeout_seconds),
+        if (since(m_start) > m_request.test.timeout_seconds)
+            outcome = Outcome{Verdict::timeout, str("timed out after ", human_seconds(m_request.test.timeout_seconds),
                                                     " waiting for ", phase())};
-        else if (!m_seen.init && !qemu_gone && since(last_output) > m_request.silence_seconds)
-            outcome = Outcome{Verdict::timeout, str("no console output for ", human_seconds(m_request.silence_seconds),
+        else if (!m_seen.init && !qemu_gone && since(last_output) > m_request.test.silence_seconds)
+            outcome = Outcome{Verdict::timeout, str("no console output for ", human_seconds(m_request.test.silence_seconds),
                                                     " while waiting for ", phase())};
     }
 
@@ -449,8 +449,8 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
 Result<BootRun> run_boot(const BootRequest& request, Accelerator accel, int memory_mb, const fs::path& console_log) {
     for (int attempt = 1;; ++attempt) {
         std::vector<PortForward> forwards;
-        TRY_ASSIGN(auto ports, pick_free_ports(request.forwards.size()));
-        for (std::size_t i = 0; i < ports.size(); ++i) forwards.push_back({ports[i], request.forwards[i]});
+        TRY_ASSIGN(auto ports, pick_free_ports(request.test.forwards.size()));
+        for (std::size_t i = 0; i < ports.size(); ++i) forwards.push_back({ports[i], request.test.forwards[i]});
         BootSession session(request, accel, memory_mb, console_log, make_nonce());
         TRY_ASSIGN(auto run, session.run(forwards));
         if (run) return std::move(*run);
@@ -490,6 +490,12 @@ Exit exit_code_for(Verdict verdict) {
     return Exit::boot_failed;
 }
 
+Result<fs::path> qemu_program(const BootTarget& target) {
+    if (!target.qemu.empty()) return target.qemu;
+    TRY_ASSIGN(const Arch* arch, find_arch(target.arch));
+    return fs::path(std::string(arch->qemu_system));
+}
+
 Result<void> check_kernel_image(const fs::path& kernel) {
     // x86 boot protocol: "HdrS" at 0x202; arm64 Image: "ARM\x64" at 0x38; an ELF vmlinux.
     auto header = read_file_prefix(kernel, 0x240);
@@ -512,34 +518,34 @@ Result<void> need_file(const fs::path& path, const char* flag) {
 } // namespace
 
 Result<void> validate(const BootRequest& request) {
-    if (request.kernel.empty()) return Error::bad_input("--kernel: no kernel given");
-    TRY(need_file(request.kernel, "--kernel"));
-    TRY(check_kernel_image(request.kernel));
+    if (request.target.kernel.empty()) return Error::bad_input("--kernel: no kernel given");
+    TRY(need_file(request.target.kernel, "--kernel"));
+    TRY(check_kernel_image(request.target.kernel));
     return validate_all_but_kernel(request);
 }
 
 Result<void> validate_all_but_kernel(const BootRequest& request) {
-    if (request.initrd) TRY(need_file(*request.initrd, "--initrd"));
-    if (request.disk) TRY(need_file(*request.disk, "--disk"));
-    TRY(check_range("--memory", request.memory_mb, kMemoryRangeMb));
+    if (request.target.initrd) TRY(need_file(*request.target.initrd, "--initrd"));
+    if (request.target.disk) TRY(need_file(*request.target.disk, "--disk"));
+    TRY(check_range("--memory", request.target.memory_mb, kMemoryRangeMb));
     TRY(check_range("--repeat", request.repeat, kRepeatRange));
-    TRY(check_range("--timeout", request.timeout_seconds, kTimeoutRangeSeconds));
-    TRY(check_range("--silence", request.silence_seconds, kTimeoutRangeSeconds));
-    TRY(check_range("--port-wait", request.port_wait_seconds, kPortWaitRangeSeconds));
-    for (int port : request.forwards) TRY(check_range("--forward", port, kPortRange));
-    for (int port : request.wait_ports) TRY(check_range("--wait-port", port, kPortRange));
-    if (std::set<int>(request.forwards.begin(), request.forwards.end()).size() != request.forwards.size())
+    TRY(check_range("--timeout", request.test.timeout_seconds, kTimeoutRangeSeconds));
+    TRY(check_range("--silence", request.test.silence_seconds, kTimeoutRangeSeconds));
+    TRY(check_range("--port-wait", request.test.port_wait_seconds, kPortWaitRangeSeconds));
+    for (int port : request.test.forwards) TRY(check_range("--forward", port, kPortRange));
+    for (int port : request.test.wait_ports) TRY(check_range("--wait-port", port, kPortRange));
+    if (std::set<int>(request.test.forwards.begin(), request.test.forwards.end()).size() != request.test.forwards.size())
         return Error::bad_input("--forward: a guest port is given twice");
-    if (request.append.find('\n') != std::string::npos) return Error::bad_input("--append: newlines are not allowed");
-    if (!find_program(request.qemu.string()))
-        return Error::bad_input(str(request.qemu.string(), " not found (Debian: apt-get install qemu-system-x86)"));
+    if (request.target.append.find('\n') != std::string::npos) return Error::bad_input("--append: newlines are not allowed");
+    TRY_ASSIGN(auto qemu, qemu_program(request.target));
+    if (!find_program(qemu.string())) return Error::bad_input(str(qemu.string(), " not found (Debian: apt-get install qemu-system)"));
 
     auto line = kernel_command_line(kernel_line_params(request));
     if (line.size() >= kKernelCommandLineLimit)
         return Error::bad_input(str("the kernel command line would be ", line.size(), " bytes, over Linux's limit of ",
                                     kKernelCommandLineLimit, ": shorten --append"));
     if (channel_parameters(guest_params(request, make_nonce())).size() > TINYX_PARAMS_MAX_BYTES)
-        return Error::bad_input(str("--guest-test: ", request.guest_test.size(), " bytes of script is over the ",
+        return Error::bad_input(str("--guest-test: ", request.test.guest_test.size(), " bytes of script is over the ",
                                     TINYX_PARAMS_MAX_BYTES / 4 * 3 / 1024, " KiB the init takes; put it into the image "
                                     "(--include test.sh:/test.sh) and run it from a short --guest-test"));
     return success();
@@ -549,7 +555,8 @@ Result<BootReport> boot(const BootRequest& request) {
     TRY(validate(request));
     auto started = Clock::now();
     BootReport report;
-    TRY_ASSIGN(auto decision, choose_accelerator(request.accel, request.qemu));
+    TRY_ASSIGN(auto qemu, qemu_program(request.target));
+    TRY_ASSIGN(auto decision, choose_accelerator(request.target.accel, qemu));
     report.accel = decision.accel;
     report.accel_reason = decision.why;
     log::info(str("accelerator: ", accelerator_name(decision.accel), " (", decision.why, ")"));
@@ -570,8 +577,8 @@ Result<BootReport> boot(const BootRequest& request) {
     for (int i = 1; i <= request.repeat; ++i) {
         std::string name = request.repeat == 1 ? "console.log" : str("console-", i, ".log");
         log::Progress progress(request.repeat == 1 ? std::string("boot") : str("boot ", i, " of ", request.repeat));
-        progress.update(str("running QEMU (", accelerator_name(decision.accel), ", ", request.memory_mb, " MB)"));
-        TRY_ASSIGN(auto run, run_boot(request, decision.accel, request.memory_mb, console_path(name)));
+        progress.update(str("running QEMU (", accelerator_name(decision.accel), ", ", request.target.memory_mb, " MB)"));
+        TRY_ASSIGN(auto run, run_boot(request, decision.accel, request.target.memory_mb, console_path(name)));
         if (request.log_dir) run.console_log = console_path(name);
         progress.finish(run.verdict == Verdict::pass ? str("pass in ", human_seconds(run.seconds.total))
                                                      : verdict_name(run.verdict));
@@ -583,7 +590,7 @@ Result<BootReport> boot(const BootRequest& request) {
 
     if (report.verdict == Verdict::pass && request.find_min_memory) {
         // Invariant: `good` passed; `bad` failed or is below the floor.
-        int good = request.memory_mb;
+        int good = request.target.memory_mb;
         int bad = request.min_memory_floor_mb - 1;
         int step = std::max(1, request.min_memory_precision_mb);
         while (good - bad > step) {

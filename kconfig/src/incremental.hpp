@@ -21,7 +21,7 @@ struct SymState {
 };
 
 // A symbol's computed state differs from the base: what reads it must be recomputed too.
-bool differs_from(const Symbol& s, const SymState& base) {
+inline bool differs_from(const Symbol& s, const SymState& base) {
     return s.cur_tri != base.cur_tri || s.flags != base.flags || s.visible != base.visible || s.cur_choice != base.cur_choice ||
            s.dir_dep_tri != base.dir_dep_tri || s.rev_dep_tri != base.rev_dep_tri || s.implied_tri != base.implied_tri ||
            s.cur_str != base.cur_str;

@@ -140,6 +140,16 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
     return profile;
 }
 
+void apply_test(const TestSpec& test, harness::BootRequest& boot) {
+    boot.target.memory_mb = test.memory_mb;
+    boot.target.append = test.append;
+    boot.target.outbound_network = test.outbound_network;
+    boot.test.timeout_seconds = test.timeout_seconds;
+    boot.test.guest_test = test.guest_test;
+    boot.test.host_test = test.host_test;
+    boot.test.forwards = test.forward;
+}
+
 Result<Profile> load_profile(const fs::path& path) {
     TRY_ASSIGN(auto document, read_json_file(path));
     return parse_profile(document, path.string());

@@ -34,14 +34,14 @@ bool BootFlags::any_test_flag() const {
 }
 
 void BootFlags::apply_to(harness::BootRequest& request) const {
-    request.guest_test = guest_test;
-    request.host_test = host_test;
-    request.forwards = forwards;
-    request.append = append;
-    request.accel = accel_choice(accel);
-    request.outbound_network = outbound_network;
-    if (memory_mb) request.memory_mb = *memory_mb;
-    if (timeout_seconds) request.timeout_seconds = *timeout_seconds;
+    request.test.guest_test = guest_test;
+    request.test.host_test = host_test;
+    request.test.forwards = forwards;
+    request.target.append = append;
+    request.target.accel = accel_choice(accel);
+    request.target.outbound_network = outbound_network;
+    if (memory_mb) request.target.memory_mb = *memory_mb;
+    if (timeout_seconds) request.test.timeout_seconds = *timeout_seconds;
 }
 
 void add_boot_flags(CLI::App* cmd, BootFlags& flags, const std::string& timeout_help) {

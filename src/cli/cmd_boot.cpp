@@ -45,9 +45,9 @@ Result<int> run_boot(BootOptions& options) {
     }
     auto& request = options.request;
     if (options.kernel.empty()) return Error::bad_input("--kernel is required (the guest kernel, e.g. a bzImage)");
-    request.kernel = options.kernel;
-    if (!options.initrd.empty()) request.initrd = options.initrd;
-    if (!options.disk.empty()) request.disk = options.disk;
+    request.target.kernel = options.kernel;
+    if (!options.initrd.empty()) request.target.initrd = options.initrd;
+    if (!options.disk.empty()) request.target.disk = options.disk;
     if (!options.log_dir.empty()) request.log_dir = options.log_dir;
     options.flags.apply_to(request);
 
@@ -57,7 +57,7 @@ Result<int> run_boot(BootOptions& options) {
     const auto& last = report.boots.back();
     if (report.verdict == harness::Verdict::pass) {
         log::info(str("pass: ", report.boots.size(), report.boots.size() == 1 ? " boot" : " boots", " (",
-                      harness::accelerator_name(report.accel), ", ", request.memory_mb, " MB; ", timings_line(last), ")"));
+                      harness::accelerator_name(report.accel), ", ", request.target.memory_mb, " MB; ", timings_line(last), ")"));
         if (report.min_memory_mb) log::info(str("smallest memory that passes: ", *report.min_memory_mb, " MB"));
         if (last.console_log) log::info(str("console log: ", last.console_log->string()));
         return 0;
@@ -79,14 +79,14 @@ void setup_boot(CLI::App& app, Runner& runner) {
                     "An initramfs image (from tinyx rootfs); with --disk, a loader that mounts the disk and runs its init");
     cmd->add_option("--disk", options->disk, "A disk image (raw, or .qcow2), booted as /dev/vda; never modified");
     add_boot_flags(cmd, options->flags, "Seconds per boot, QEMU start to the end of the test (default 300)");
-    cmd->add_option("--silence", request.silence_seconds,
+    cmd->add_option("--silence", request.test.silence_seconds,
                     "Seconds without console output before /init reports that count as a hung boot")
         ->default_val(60)
         ->check(in_range(harness::kTimeoutRangeSeconds));
-    cmd->add_option("--port-wait", request.port_wait_seconds, "Seconds the guest waits for the app's ports")
+    cmd->add_option("--port-wait", request.test.port_wait_seconds, "Seconds the guest waits for the app's ports")
         ->default_val(60)
         ->check(in_range(harness::kPortWaitRangeSeconds));
-    cmd->add_option("--wait-port", request.wait_ports, "Wait for this guest TCP port without forwarding it (repeatable)")
+    cmd->add_option("--wait-port", request.test.wait_ports, "Wait for this guest TCP port without forwarding it (repeatable)")
         ->check(in_range(harness::kPortRange));
     cmd->add_option("--repeat", request.repeat, "Boot N times; pass only if all pass (stops at the first failure)")
         ->default_val(1)
@@ -94,7 +94,7 @@ void setup_boot(CLI::App& app, Runner& runner) {
     cmd->add_flag("--min-memory", request.find_min_memory,
                   "After a pass, find the smallest memory (MB) that still passes, by bisection");
     cmd->add_option("--log-dir", options->log_dir, "Keep the console logs here (default: removed at the end)");
-    cmd->add_option("--qemu", request.qemu, "The QEMU binary")->default_val("qemu-system-x86_64");
+    cmd->add_option("--qemu", request.target.qemu, "The QEMU binary (default: the architecture's, qemu-system-x86_64)");
     cmd->add_flag("--json", options->json, "Print one JSON report on stdout (progress stays on stderr)");
     cmd->add_option("--write-init", options->write_init, "Write the guest init executable to FILE and exit")
         ->group(""); // hidden: for tests and hand-made images

@@ -12,7 +12,7 @@ namespace tinyx::cli {
 namespace {
 
 struct BuildOptions {
-    build::BuildRequest request;
+    pipeline::BuildRequest request;
     std::string app, run, compression, profile, kernel_src, baselet, pool, hint_profile, image_store, out;
     std::vector<std::string> includes, excludes;
     std::vector<std::string> prune_what{"kernel", "files", "boot"};
@@ -59,7 +59,7 @@ Result<int> run_build(BuildOptions& options) {
         test.outbound_network = flags.outbound_network;
         request.test = test;
     }
-    TRY_ASSIGN(auto result, build::run_build(request));
+    TRY_ASSIGN(auto result, pipeline::run_build(request));
     if (options.json)
         std::cout << dump_json(result.report);
     else

@@ -21,13 +21,13 @@ namespace {
 
 struct TreeOptions {
     std::string kernel_src;
-    std::string arch = "x86_64";
+    std::string arch = std::string(kDefaultArch);
 };
 
 void add_tree_options(CLI::App* cmd, TreeOptions& opts) {
     cmd->add_option("--kernel-src", opts.kernel_src,
                     str("kernel source tree or linux-source-*.tar.xz (default: ", kconfig::default_kernel_tarball, ")"));
-    cmd->add_option("--arch", opts.arch, "ARCH as given to make (default: x86_64)");
+    cmd->add_option("--arch", opts.arch, str("ARCH as given to make: ", join(arch_names(), ", "), " (default ", kDefaultArch, ")"));
 }
 
 Result<std::unique_ptr<kconfig::Kconfig>> load(const TreeOptions& opts) {
@@ -131,18 +131,6 @@ struct BenchOptions {
     bool verify = false;
 };
 
-// The edited file the pruner would hand to olddefconfig: the symbol's line replaced.
-std::string with_line_off(const std::string& text, const std::string& sym) {
-    std::string out;
-    for (const auto& line : split_lines(text)) {
-        if (line == "CONFIG_" + sym + "=y" || line == "CONFIG_" + sym + "=m" || starts_with(line, "CONFIG_" + sym + "=") ||
-            line == "# CONFIG_" + sym + " is not set")
-            continue;
-        out += line + "\n";
-    }
-    return out + "# CONFIG_" + sym + " is not set\n";
-}
-
 // Re-resolution speed for bench/kconfig.sh: turn off one random enabled, user-assignable
 // option at a time and re-resolve (the pruner's inner loop).
 Result<int> run_bench(const BenchOptions& opts) {
@@ -172,7 +160,7 @@ Result<int> run_bench(const BenchOptions& opts) {
         total += dt;
         worst = std::max(worst, dt);
         changed += trial.changes.size();
-        if (reference && reference->resolve(with_line_off(base, sym)) != trial.text) {
+        if (reference && reference->resolve(kconfig::force_off(base, {sym})) != trial.text) {
             log::error(str("incremental re-resolution differs from a full one after turning off ", sym));
             mismatches++;
         }
@@ -202,14 +190,13 @@ Result<int> run_code(const CodeOptions& opts) {
     fs::path build_dir = opts.build_dir;
     if (build_dir.empty()) {
         pruner::KernelBuildOptions build;
-        build.kernel_src = tree.root;
-        build.arch = opts.tree.arch;
+        build.tree = tree;
         TRY_ASSIGN(auto builder, pruner::KernelBuilder::create(build));
         build_dir = builder.build_dir();
     }
     if (!fs::exists(build_dir / "System.map") || !fs::exists(build_dir / "vmlinux.a"))
         return Error::bad_input(str("--build-dir ", build_dir.string(), ": no built kernel there (System.map, vmlinux.a)"));
-    TRY_ASSIGN(auto map, pruner::CodeMap::load(build_dir, tree.root, "x86"));
+    TRY_ASSIGN(auto map, pruner::CodeMap::load(build_dir, tree.root, std::string(tree.arch->srcarch)));
     int missing = 0;
     for (const auto& what : opts.what) {
         const pruner::CodeOwner* owner = nullptr;

@@ -22,7 +22,7 @@ namespace {
 
 struct PruneOptions {
     std::string kernel_src;
-    std::string arch = "x86_64";
+    std::string arch = std::string(kDefaultArch);
     std::string config;
     std::string candidates;
     std::string strategy = "group";
@@ -46,11 +46,20 @@ Result<int> run_prune(const PruneOptions& options) {
     TRY_ASSIGN(auto tree, kconfig::locate_source_tree(options.kernel_src.empty() ? std::nullopt
                                                                                  : std::optional<fs::path>(options.kernel_src),
                                                       options.arch));
+    // The tree's Kconfig, loaded once for the run: resolving trials, ordering, the trace's classes.
+    std::unique_ptr<kconfig::Kconfig> kconfig_engine;
+    if (options.resolver != "make") {
+        auto loaded = kconfig::Kconfig::load(tree);
+        if (loaded) kconfig_engine = std::move(*loaded);
+        else if (options.resolver == "engine") return std::move(loaded).error().context("--resolver engine");
+        else log::warn(str("the kconfig engine cannot load ", tree.describe(), " (", loaded.error().message,
+                           "); resolving with make olddefconfig instead (slow)"));
+    }
     pruner::PruneRequest request;
     std::optional<pruner::Coverage> coverage; // strategy trace: the coverage boot behind the hint
     std::optional<pruner::TraceHint> hint;
-    request.kernel_src = tree.root;
-    request.arch = options.arch;
+    request.tree = &tree;
+    request.kconfig = kconfig_engine.get();
     request.start_config = options.config;
     if (!options.candidates.empty()) request.candidates_file = options.candidates;
     request.strategy = options.strategy;
@@ -63,21 +72,19 @@ Result<int> run_prune(const PruneOptions& options) {
     } else if (!options.initrd.empty() || !options.disk.empty()) {
         // Kernel trials: build each trial's config, boot it with the image, run the test.
         harness::BootRequest boot;
-        if (!options.initrd.empty()) boot.initrd = fs::path(options.initrd);
-        if (!options.disk.empty()) boot.disk = fs::path(options.disk);
+        if (!options.initrd.empty()) boot.target.initrd = fs::path(options.initrd);
+        if (!options.disk.empty()) boot.target.disk = fs::path(options.disk);
         options.boot.apply_to(boot);
-        if (boot.guest_test.empty() && boot.host_test.empty())
+        if (boot.test.guest_test.empty() && boot.test.host_test.empty())
             return Error::bad_input("kernel trials need a test: --guest-test or --host-test");
         pruner::KernelBuildOptions build;
-        build.kernel_src = tree.root;
-        build.arch = options.arch;
+        build.tree = tree;
         if (!options.image_store.empty()) build.image_store = options.image_store;
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
         request.evaluator = trials.evaluator;
         request.evaluator_identity = trials.identity;
         if (options.strategy == "trace" && options.coverage_file.empty()) {
             TRY_ASSIGN(auto start_text, read_file(options.config));
-            TRY_ASSIGN(auto kconfig, kconfig::Kconfig::load(tree));
             pruner::CoverageRequest trace;
             trace.build = build;
             trace.boot = boot;
@@ -88,7 +95,7 @@ Result<int> run_prune(const PruneOptions& options) {
                 // Every enabled option; the report counts only the run's candidates.
                 for (const auto& symbol : kconfig::enabled_symbols(start_text)) trace.candidates.push_back(symbol);
             }
-            trace.kconfig = kconfig.get();
+            trace.kconfig = kconfig_engine.get();
             trace.out_dir = options.out;
             trace.reuse = options.resume;
             TRY(make_directories(options.out));
@@ -125,7 +132,6 @@ Result<int> run_prune(const PruneOptions& options) {
         request.hint = &*prior;
         request.hint_profile = options.hint_profile;
     }
-    if (options.arch != "x86_64") return Error::bad_input(str("--arch ", options.arch, ": only x86_64 is supported"));
 
     // Created at the first trial, so errors in the input come first on stderr.
     std::optional<log::Progress> progress;
@@ -165,7 +171,7 @@ void setup_prune(CLI::App& app, Runner& runner) {
     auto* cmd = app.add_subcommand("prune", "Remove kernel config options the test does not need (1-minimal result)");
     cmd->add_option("--kernel-src", options->kernel_src,
                     "Kernel source tree or linux-source-*.tar.xz (never written to; default /usr/src/linux-source-6.1.tar.xz)");
-    cmd->add_option("--arch", options->arch, "Architecture (x86_64)");
+    cmd->add_option("--arch", options->arch, str("Architecture: ", join(arch_names(), ", "), " (default ", kDefaultArch, ")"));
     cmd->add_option("--config", options->config, "Start .config; it must pass the test")->required();
     cmd->add_option("--candidates", options->candidates,
                     "File with options to try removing, one a line (default: what --config enables beyond allnoconfig)");

@@ -2,10 +2,10 @@
 // `tinyx boot`, also called by the pruner (one boot per trial) and `tinyx build`.
 //
 //   harness::BootRequest request;
-//   request.kernel = "out/bzImage";
-//   request.initrd = "out/initramfs.cpio.gz";        // or request.disk
-//   request.guest_test = "wget -qO- http://127.0.0.1:8080/ | grep -q hello";
-//   request.wait_ports = {8080};                     // the app counts as started once these accept
+//   request.target.kernel = "out/bzImage";
+//   request.target.initrd = "out/initramfs.cpio.gz";        // or request.target.disk
+//   request.test.guest_test = "wget -qO- http://127.0.0.1:8080/ | grep -q hello";
+//   request.test.wait_ports = {8080};                       // the app counts as started once these accept
 //   TRY_ASSIGN(auto report, harness::boot(request));
 //   if (report.verdict != harness::Verdict::pass)    // report.reason, report.boots.back().console_tail
 //
@@ -22,6 +22,7 @@
 #include "harness/accel.hpp"
 #include "harness/qemu_args.hpp"
 
+#include "core/arch.hpp"
 #include "core/json.hpp"
 #include "core/range.hpp"
 #include "core/result.hpp"
@@ -45,30 +46,42 @@ inline constexpr NumberRange kPortWaitRangeSeconds{1, 86400, "seconds"};
 inline constexpr NumberRange kPortRange{1, 65535, "(a TCP port)"};
 inline constexpr NumberRange kRepeatRange{1, 1000, "boots"};
 
-struct BootRequest {
+
+// What boots: a kernel, its image and the virtual machine around them.
+struct BootTarget {
     std::filesystem::path kernel;
     std::optional<std::filesystem::path> initrd; // an initramfs; with a disk, a loader that mounts it
     std::optional<std::filesystem::path> disk;
     int memory_mb = 256;
     AccelChoice accel = AccelChoice::automatic;
-    double timeout_seconds = 300; // per boot: QEMU start to the end of the test
-    double silence_seconds = 60;  // no console output for this long before /init reports = timeout
-    int port_wait_seconds = 60;   // how long the guest init waits for the app's ports
+    std::string arch = std::string(kDefaultArch); // the guest's architecture (core/arch.hpp)
+    std::filesystem::path qemu;                    // default: the architecture's QEMU (qemu-system-x86_64)
+    std::string append; // extra kernel arguments
+    // QEMU user networking with restrict=on unless true: the guest reaches nothing outside
+    // (forwarded ports still reach the guest). For apps that need outbound network.
+    bool outbound_network = false;
+    std::vector<std::string> qemu_extra_args; // appended to QEMU's argv (the pruner's coverage boot logs TCG blocks)
+};
+
+// What judges the boot: the user's test and the time it gets.
+struct BootTest {
     std::string guest_test;       // a /bin/sh script run in the guest after the app started
     std::string host_test;        // /bin/sh -c on the host, with TINYX_HOST and TINYX_PORT_<guestport>
     std::vector<int> forwards;    // guest TCP ports forwarded to free ports on 127.0.0.1 (and waited for)
     std::vector<int> wait_ports;  // guest ports waited for without forwarding
-    // QEMU user networking with restrict=on unless true: the guest reaches nothing outside
-    // (forwarded ports still reach the guest). For apps that need outbound network.
-    bool outbound_network = false;
-    std::string append;           // extra kernel arguments
+    double timeout_seconds = 300; // per boot: QEMU start to the end of the test
+    double silence_seconds = 60;  // no console output for this long before /init reports = timeout
+    int port_wait_seconds = 60;   // how long the guest init waits for the app's ports
+};
+
+struct BootRequest {
+    BootTarget target;
+    BootTest test;
     int repeat = 1;               // pass only if all pass; stops at the first failure
     bool find_min_memory = false; // after a pass: bisect for the smallest memory that still passes
     int min_memory_floor_mb = 16;
     int min_memory_precision_mb = 4;
     std::optional<std::filesystem::path> log_dir; // keep console logs here (else removed at the end)
-    std::filesystem::path qemu = "qemu-system-x86_64";
-    std::vector<std::string> qemu_extra_args; // appended to QEMU's argv (the pruner's coverage boot logs TCG blocks)
 };
 
 // Seconds since QEMU started, on the host's clock; negative = did not happen.
@@ -129,6 +142,9 @@ Result<void> validate_all_but_kernel(const BootRequest& request);
 Result<void> check_kernel_image(const std::filesystem::path& kernel);
 
 Json boot_report_json(const BootReport& report);
+
+// The QEMU binary a target boots with: its own, else its architecture's.
+Result<std::filesystem::path> qemu_program(const BootTarget& target);
 
 // The lines to quote for a verdict that is not a pass: reason, then evidence.
 std::vector<std::string> failure_details(const BootRun& run, std::size_t console_lines = 15);

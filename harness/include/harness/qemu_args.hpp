@@ -47,7 +47,7 @@ enum class Accelerator { kvm, tcg };
 const char* accelerator_name(Accelerator accel);
 
 struct QemuLaunch {
-    std::filesystem::path qemu = "qemu-system-x86_64";
+    std::filesystem::path qemu; // the QEMU binary (harness::qemu_program)
     std::filesystem::path kernel;
     std::optional<std::filesystem::path> initrd; // with a disk: a loader that mounts it
     std::optional<std::filesystem::path> disk;   // raw, or qcow2 when the name ends in .qcow2

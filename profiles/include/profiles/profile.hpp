@@ -12,6 +12,7 @@
 #include "core/fs.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
+#include "harness/boot.hpp"
 
 #include <optional>
 #include <set>
@@ -76,6 +77,10 @@ Result<Profile> merge_profiles(const std::vector<Profile>& profiles);
 
 // Human-readable, line-per-difference comparison ("+ EPOLL=y", "- AIO=y", "~ NR_CPUS 1 -> 2", "test.host_test: ...").
 std::vector<std::string> diff_profiles(const Profile& a, const Profile& b);
+
+// The one place a profile's test becomes a boot: the test, its ports and timeout, and what it
+// asks of the guest (memory, kernel arguments, outbound network) on top of `boot`'s target.
+void apply_test(const TestSpec& test, harness::BootRequest& boot);
 
 // Symbols the profile turns on (y, m or a value): what its pruning kept.
 std::set<std::string> kept_symbols(const Profile& profile);

@@ -68,7 +68,7 @@ KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base) {
     base.find_min_memory = false;
     return [base](const BuiltKernel& kernel, int) -> Result<TrialOutcome> {
         auto request = base;
-        request.kernel = kernel.bzimage;
+        request.target.kernel = kernel.bzimage;
         return judged_boot(request);
     };
 }
@@ -98,11 +98,11 @@ Result<KernelBootEvaluator> make_kernel_boot_evaluator(KernelBuildOptions build,
     TRY(harness::validate_all_but_kernel(boot)); // each trial's kernel is built later
     TRY_ASSIGN(auto builder, KernelBuilder::create(std::move(build)));
     KernelBootEvaluator result;
-    std::string image = boot.initrd ? boot.initrd->string() : boot.disk ? boot.disk->string() : "";
+    std::string image = boot.target.initrd ? boot.target.initrd->string() : boot.target.disk ? boot.target.disk->string() : "";
     std::vector<std::string> ports;
-    for (int port : boot.forwards) ports.push_back(std::to_string(port));
-    result.identity = str("boot image=", image, " guest-test=", boot.guest_test, " host-test=", boot.host_test,
-                          " forward=", join(ports, ","), " append=", boot.append, " memory=", boot.memory_mb,
+    for (int port : boot.test.forwards) ports.push_back(std::to_string(port));
+    result.identity = str("boot image=", image, " guest-test=", boot.test.guest_test, " host-test=", boot.test.host_test,
+                          " forward=", join(ports, ","), " append=", boot.target.append, " memory=", boot.target.memory_mb,
                           " confirm=", confirm_runs);
     result.evaluator = std::make_shared<OwningKernelEvaluator>(std::move(builder), harness_boot_test(std::move(boot)),
                                                                confirm_runs);

@@ -197,16 +197,16 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
 
     // Every translated guest block into a log; only kernel addresses (the upper half).
     harness::BootRequest boot = request.boot;
-    boot.kernel = work / "bzImage";
-    boot.accel = harness::AccelChoice::tcg; // block logging exists only under TCG
-    boot.append = trim(str(boot.append, " nokaslr"));
+    boot.target.kernel = work / "bzImage";
+    boot.target.accel = harness::AccelChoice::tcg; // block logging exists only under TCG
+    boot.target.append = trim(str(boot.target.append, " nokaslr"));
     boot.repeat = 1;
     boot.find_min_memory = false;
-    boot.timeout_seconds *= 3; // logging slows TCG down
+    boot.test.timeout_seconds *= 3; // logging slows TCG down
     const fs::path log = work / "in_asm.log";
     std::error_code ignored;
     fs::remove(log, ignored);
-    boot.qemu_extra_args = {"-d", "in_asm", "-D", log.string(), "-dfilter", "0xffffffff80000000..0xffffffffffffffff"};
+    boot.target.qemu_extra_args = {"-d", "in_asm", "-D", log.string(), "-dfilter", "0xffffffff80000000..0xffffffffffffffff"};
     log::info("coverage: booting the start config under TCG with block logging");
     const auto started = std::chrono::steady_clock::now();
     TRY_ASSIGN(auto report, harness::boot(boot));

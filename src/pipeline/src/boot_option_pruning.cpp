@@ -11,13 +11,13 @@
 #include <cmath>
 #include <set>
 
-namespace tinyx::build {
+namespace tinyx::pipeline {
 
 namespace {
 
 // One boot with `append`, harness output kept out of the pruning progress.
 Result<harness::BootReport> boot_quietly(harness::BootRequest boot, const std::string& append) {
-    boot.append = append;
+    boot.target.append = append;
     boot.repeat = 1;
     boot.find_min_memory = false;
     QuietScope quiet;
@@ -29,7 +29,7 @@ class CommandLineEvaluator final : public minimize::TrialEvaluator {
     explicit CommandLineEvaluator(const BootOptionPruneRequest& request) : m_request(request) {}
     Result<minimize::TrialOutcome> evaluate(const minimize::TrialInput& trial) override {
         auto boot = m_request.boot;
-        boot.append = join(minimize::SetDomain::items_of(trial.text), " ");
+        boot.target.append = join(minimize::SetDomain::items_of(trial.text), " ");
         QuietScope quiet;
         return pruner::confirmed_boot(boot, m_request.confirm_runs);
     }
@@ -78,7 +78,7 @@ const std::vector<std::string>& default_boot_savers() {
 Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& request) {
     BootOptionPruneResult result;
     std::vector<std::string> params;
-    for (auto& word : split(request.boot.append, ' '))
+    for (auto& word : split(request.boot.target.append, ' '))
         if (!trim(word).empty()) params.emplace_back(trim(word));
 
     // 1. The start command line, pruned against the test.
@@ -89,13 +89,13 @@ Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& r
         SetPruning how;
         how.out_dir = request.out_dir;
         how.journal_header = Json{{"tinyx_prune_journal", 1}, {"domain", "boot-options"}, {"strategy", request.strategy},
-                                  {"candidates", params}, {"kernel", request.boot.kernel.string()},
-                                  {"image", request.boot.initrd ? request.boot.initrd->string() : ""},
-                                  {"test", request.boot.host_test + "\n" + request.boot.guest_test}};
+                                  {"candidates", params}, {"kernel", request.boot.target.kernel.string()},
+                                  {"image", request.boot.target.initrd ? request.boot.target.initrd->string() : ""},
+                                  {"test", request.boot.test.host_test + "\n" + request.boot.test.guest_test}};
         how.strategy = request.strategy;
         how.resume = request.resume;
         how.on_progress = request.on_progress;
-        how.start_failure = str("the image fails its test with the command line '", request.boot.append, "'");
+        how.start_failure = str("the image fails its test with the command line '", request.boot.target.append, "'");
         TRY_ASSIGN(result.engine, run_set_pruning(domain, evaluator, how));
         kept = minimize::SetDomain::items_of(result.engine.final_state.text);
         result.removed = result.engine.removed;
@@ -133,7 +133,7 @@ Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& r
     for (const auto& m : result.savers)
         savers.push_back(Json{{"option", m.option}, {"passed", m.passed}, {"baseline_seconds", m.baseline_mean},
                               {"seconds", m.mean}, {"noise_seconds", m.noise}, {"kept", m.kept}});
-    result.report = Json{{"start", request.boot.append},
+    result.report = Json{{"start", request.boot.target.append},
                          {"kept", result.kept},
                          {"removed", result.removed},
                          {"trials", result.engine.test_runs},
@@ -145,4 +145,4 @@ Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& r
     return result;
 }
 
-} // namespace tinyx::build
+} // namespace tinyx::pipeline

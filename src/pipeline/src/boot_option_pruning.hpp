@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace tinyx::build {
+namespace tinyx::pipeline {
 
 // Parameters that shorten a QEMU guest's boot without changing what it runs.
 const std::vector<std::string>& default_boot_savers();
@@ -56,4 +56,4 @@ struct BootOptionPruneResult {
 
 Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& request);
 
-} // namespace tinyx::build
+} // namespace tinyx::pipeline

@@ -11,7 +11,7 @@
 #include <chrono>
 #include <set>
 
-namespace tinyx::build {
+namespace tinyx::pipeline {
 
 namespace {
 
@@ -40,7 +40,7 @@ class FileTrialEvaluator final : public minimize::TrialEvaluator {
         TRY_ASSIGN(auto image, packagers::build_rootfs(rootfs));
         const double pack_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         auto boot = m_request.boot;
-        boot.initrd = image.image;
+        boot.target.initrd = image.image;
         TRY_ASSIGN(auto outcome, pruner::confirmed_boot(boot, m_request.confirm_runs));
         outcome.seconds["pack"] = pack_seconds;
         return outcome;
@@ -114,8 +114,8 @@ Result<FilePruneResult> prune_image_files(const FilePruneRequest& request) {
                               {"strategy", request.strategy},
                               {"candidates", candidates},
                               {"excludes", request.rootfs.excludes},
-                              {"kernel", request.boot.kernel.string()},
-                              {"test", request.boot.host_test + "\n" + request.boot.guest_test}};
+                              {"kernel", request.boot.target.kernel.string()},
+                              {"test", request.boot.test.host_test + "\n" + request.boot.test.guest_test}};
     how.strategy = request.strategy;
     how.resume = request.resume;
     how.on_progress = request.on_progress;
@@ -159,4 +159,4 @@ void annotate_manifest(Json& manifest, const FilePruneResult& files) {
     }
 }
 
-} // namespace tinyx::build
+} // namespace tinyx::pipeline

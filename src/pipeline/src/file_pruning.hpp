@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-namespace tinyx::build {
+namespace tinyx::pipeline {
 
 struct FilePruneRequest {
     packagers::RootfsRequest rootfs; // how the image was gathered; trials add excludes
@@ -57,4 +57,4 @@ Result<FilePruneResult> prune_image_files(const FilePruneRequest& request);
 // Adds to a manifest's file entries why each kept candidate or protected file stayed ("pruning": ...).
 void annotate_manifest(Json& manifest, const FilePruneResult& files);
 
-} // namespace tinyx::build
+} // namespace tinyx::pipeline

@@ -2,7 +2,7 @@
 
 #include "minimize/journal.hpp"
 
-namespace tinyx::build {
+namespace tinyx::pipeline {
 
 Result<minimize::EngineResult> run_set_pruning(minimize::SetDomain& domain, minimize::TrialEvaluator& evaluator,
                                              const SetPruning& how) {
@@ -36,4 +36,4 @@ double mean_trial_seconds(const minimize::EngineResult& result) {
     return runs ? total / runs : 0.0;
 }
 
-} // namespace tinyx::build
+} // namespace tinyx::pipeline

@@ -13,7 +13,7 @@
 #include <functional>
 #include <string>
 
-namespace tinyx::build {
+namespace tinyx::pipeline {
 
 // Trials build and boot images many times: their routine progress lines would
 // bury the pruning progress. Warnings and errors still show.
@@ -47,4 +47,4 @@ Result<minimize::EngineResult> run_set_pruning(minimize::SetDomain& domain, mini
 // Mean seconds of the trials that really ran in this process.
 double mean_trial_seconds(const minimize::EngineResult& result);
 
-} // namespace tinyx::build
+} // namespace tinyx::pipeline

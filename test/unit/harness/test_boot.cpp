@@ -30,12 +30,12 @@ struct FakeBoot {
         kernel.replace(0x202, 4, "HdrS");
         REQUIRE(write_file_atomic(dir.path() / "bzImage", kernel));
         REQUIRE(write_file_atomic(dir.path() / "initramfs.cpio", "not really an image"));
-        request.kernel = dir.path() / "bzImage";
-        request.initrd = dir.path() / "initramfs.cpio";
-        request.qemu = fs::path(TINYX_SOURCE_DIR) / "test/fixtures/fake-qemu.py";
-        request.accel = AccelChoice::tcg;
-        request.timeout_seconds = 20;
-        request.guest_test = "true";
+        request.target.kernel = dir.path() / "bzImage";
+        request.target.initrd = dir.path() / "initramfs.cpio";
+        request.target.qemu = fs::path(TINYX_SOURCE_DIR) / "test/fixtures/fake-qemu.py";
+        request.target.accel = AccelChoice::tcg;
+        request.test.timeout_seconds = 20;
+        request.test.guest_test = "true";
     }
     BootReport run() {
         auto report = boot(request);
@@ -97,7 +97,7 @@ TEST_CASE("boot: marker text printed by the app or the test never passes") {
 
 TEST_CASE("boot: the guest test travels on the channel, so it may be long") {
     FakeBoot fake("long-test");
-    fake.request.guest_test = "#" + std::string(99999, 'x');
+    fake.request.test.guest_test = "#" + std::string(99999, 'x');
     auto report = fake.run();
     CHECK(report.verdict == Verdict::pass);
 }
@@ -148,7 +148,7 @@ TEST_CASE("boot: an app that exits before it started is a boot failure") {
 TEST_CASE("boot: timeouts end QEMU") {
     SECTION("no console output at all: the silence watchdog") {
         FakeBoot fake("silent");
-        fake.request.silence_seconds = 1;
+        fake.request.test.silence_seconds = 1;
         auto report = fake.run();
         CHECK(report.verdict == Verdict::timeout);
         CHECK(report.reason.find("no console output for") == 0);
@@ -157,7 +157,7 @@ TEST_CASE("boot: timeouts end QEMU") {
     }
     SECTION("a hung guest test: the overall timeout") {
         FakeBoot fake("hang-in-test");
-        fake.request.timeout_seconds = 1.5;
+        fake.request.test.timeout_seconds = 1.5;
         auto report = fake.run();
         CHECK(report.verdict == Verdict::timeout);
         CHECK(report.reason == "timed out after 1.5s waiting for the guest test to finish");
@@ -168,10 +168,10 @@ TEST_CASE("boot: timeouts end QEMU") {
 
 TEST_CASE("boot: a host test gets the forwarded ports and decides the verdict") {
     FakeBoot fake("serve");
-    fake.request.guest_test.clear();
-    fake.request.forwards = {80, 6379};
+    fake.request.test.guest_test.clear();
+    fake.request.test.forwards = {80, 6379};
     SECTION("pass") {
-        fake.request.host_test = "test \"$TINYX_HOST\" = 127.0.0.1 && test \"$TINYX_PORT_80\" -gt 1024 && "
+        fake.request.test.host_test = "test \"$TINYX_HOST\" = 127.0.0.1 && test \"$TINYX_PORT_80\" -gt 1024 && "
                                  "test \"$TINYX_PORT_6379\" -gt 1024 && test \"$TINYX_PORT_80\" != \"$TINYX_PORT_6379\"";
         auto report = fake.run();
         CHECK(report.verdict == Verdict::pass);
@@ -180,7 +180,7 @@ TEST_CASE("boot: a host test gets the forwarded ports and decides the verdict") 
         CHECK(fake.qemu_gone()); // ended by the host once the test was done
     }
     SECTION("fail") {
-        fake.request.host_test = "echo connection refused; exit 3";
+        fake.request.test.host_test = "echo connection refused; exit 3";
         auto report = fake.run();
         CHECK(report.verdict == Verdict::test_failed);
         CHECK(report.reason == "the host test exited with status 3");
@@ -191,16 +191,16 @@ TEST_CASE("boot: a host test gets the forwarded ports and decides the verdict") 
 
 TEST_CASE("boot: a guest test and a host test together must both pass") {
     FakeBoot fake("test-then-serve");
-    fake.request.forwards = {80};
+    fake.request.test.forwards = {80};
     SECTION("both pass") {
-        fake.request.host_test = "true";
+        fake.request.test.host_test = "true";
         auto report = fake.run();
         CHECK(report.verdict == Verdict::pass);
         CHECK(report.boots.front().guest_test_status == 0);
         CHECK(report.boots.front().host_test_status == 0);
     }
     SECTION("the host test fails") {
-        fake.request.host_test = "sleep 0.3; exit 1";
+        fake.request.test.host_test = "sleep 0.3; exit 1";
         auto report = fake.run();
         CHECK(report.verdict == Verdict::test_failed);
         CHECK(report.reason == "the host test exited with status 1");
@@ -210,9 +210,9 @@ TEST_CASE("boot: a guest test and a host test together must both pass") {
 
 TEST_CASE("boot: QEMU losing a race for a forwarded port is retried with new ports") {
     FakeBoot fake("port-race");
-    fake.request.guest_test.clear();
-    fake.request.forwards = {80};
-    fake.request.host_test = "true";
+    fake.request.test.guest_test.clear();
+    fake.request.test.forwards = {80};
+    fake.request.test.host_test = "true";
     auto report = fake.run();
     CHECK(report.verdict == Verdict::pass);
 }
@@ -231,7 +231,7 @@ TEST_CASE("boot: --repeat stops at the first failure; min-memory bisects") {
     }
     SECTION("min-memory: every size passes down to the floor") {
         FakeBoot fake("pass");
-        fake.request.memory_mb = 64;
+        fake.request.target.memory_mb = 64;
         fake.request.find_min_memory = true;
         auto report = fake.run();
         REQUIRE(report.min_memory_mb);
@@ -244,48 +244,48 @@ TEST_CASE("boot: --repeat stops at the first failure; min-memory bisects") {
 TEST_CASE("validate names the bad flag or file") {
     FakeBoot fake("pass");
     auto bad = fake.request;
-    bad.kernel = fake.dir.path() / "missing";
+    bad.target.kernel = fake.dir.path() / "missing";
     CHECK(validate(bad).error().message.find("--kernel: ") == 0);
     bad = fake.request;
-    bad.kernel = fake.dir.path() / "initramfs.cpio"; // a file, but no kernel
+    bad.target.kernel = fake.dir.path() / "initramfs.cpio"; // a file, but no kernel
     CHECK(validate(bad).error().exit == Exit::bad_input);
     CHECK(validate(bad).error().message.find("not a kernel image") != std::string::npos);
     bad = fake.request;
-    bad.disk = fake.dir.path() / "missing.qcow2";
+    bad.target.disk = fake.dir.path() / "missing.qcow2";
     CHECK(validate(bad).error().exit == Exit::bad_input);
     bad = fake.request;
-    bad.append = std::string(3000, 'x');
+    bad.target.append = std::string(3000, 'x');
     CHECK(validate(bad).error().message.find("kernel command line") != std::string::npos);
     bad = fake.request;
-    bad.guest_test = std::string(2 * 1024 * 1024, 'x');
+    bad.test.guest_test = std::string(2 * 1024 * 1024, 'x');
     CHECK(validate(bad).error().message.find("--guest-test") == 0);
     bad = fake.request;
-    bad.qemu = "/nonexistent/qemu";
+    bad.target.qemu = "/nonexistent/qemu";
     CHECK(validate(bad).error().message.find("/nonexistent/qemu not found") == 0);
 }
 
 TEST_CASE("validate refuses numbers that are not finite or out of range") {
     FakeBoot fake("pass");
     auto bad = fake.request;
-    bad.timeout_seconds = std::numeric_limits<double>::infinity();
+    bad.test.timeout_seconds = std::numeric_limits<double>::infinity();
     CHECK(validate(bad).error().message == "--timeout inf: expected 1 to 604800 seconds");
     bad = fake.request;
-    bad.silence_seconds = std::numeric_limits<double>::quiet_NaN();
+    bad.test.silence_seconds = std::numeric_limits<double>::quiet_NaN();
     CHECK(validate(bad).error().exit == Exit::bad_input);
     bad = fake.request;
-    bad.memory_mb = 8;
+    bad.target.memory_mb = 8;
     CHECK(validate(bad).error().message == "--memory 8: expected 16 to 1048576 MB");
     bad = fake.request;
-    bad.port_wait_seconds = 0;
+    bad.test.port_wait_seconds = 0;
     CHECK(validate(bad).error().exit == Exit::bad_input);
     bad = fake.request;
-    bad.forwards = {70000};
+    bad.test.forwards = {70000};
     CHECK(validate(bad).error().message == "--forward 70000: expected 1 to 65535 (a TCP port)");
 }
 
 TEST_CASE("check_kernel_image knows bzImage, ELF and arm64 Image headers") {
     FakeBoot fake("pass");
-    CHECK(check_kernel_image(fake.request.kernel));
+    CHECK(check_kernel_image(fake.request.target.kernel));
     auto elf = fake.dir.path() / "vmlinux";
     REQUIRE(write_file_atomic(elf, std::string("\x7f" "ELF", 4) + std::string(60, '\0')));
     CHECK(check_kernel_image(elf));

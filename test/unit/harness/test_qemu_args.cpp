@@ -49,6 +49,7 @@ TEST_CASE("channel_parameters: the nonce, ports, wait, keep and the test, then t
 
 TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {
     QemuLaunch launch;
+    launch.qemu = "qemu-system-x86_64";
     launch.kernel = "/k/bzImage";
     launch.initrd = "/i/initramfs.cpio.gz";
     launch.memory_mb = 128;

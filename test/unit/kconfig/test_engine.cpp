@@ -106,7 +106,7 @@ Fixture load_fixture(const std::string& kconfig_text, std::map<std::string, std:
         REQUIRE(make_directories((dir->path() / name).parent_path()));
         REQUIRE(write_file_atomic(dir->path() / name, text));
     }
-    kconfig::SourceTree tree{dir->path(), "1.0", "x86_64", "x86"};
+    kconfig::SourceTree tree{dir->path(), dir->path(), "1.0", *find_arch("x86_64")};
     kconfig::LoadOptions options;
     options.use_shell_cache = false;
     auto kc = kconfig::Kconfig::load(tree, options);
@@ -119,7 +119,7 @@ Error load_error(const std::string& kconfig_text, std::map<std::string, std::str
     REQUIRE(dir);
     REQUIRE(write_file_atomic(dir->path() / "Kconfig", kconfig_text));
     for (const auto& [name, text] : extra_files) REQUIRE(write_file_atomic(dir->path() / name, text));
-    kconfig::SourceTree tree{dir->path(), "1.0", "x86_64", "x86"};
+    kconfig::SourceTree tree{dir->path(), dir->path(), "1.0", *find_arch("x86_64")};
     kconfig::LoadOptions options;
     options.use_shell_cache = false;
     auto kc = kconfig::Kconfig::load(tree, options);
@@ -291,7 +291,7 @@ config TC_B
 endchoice
 )KC";
     auto f = load_fixture(kconfig_text);
-    kconfig::SourceTree tree{f.dir.path(), "1.0", "x86_64", "x86"};
+    kconfig::SourceTree tree{f.dir.path(), f.dir.path(), "1.0", *find_arch("x86_64")};
     kconfig::LoadOptions options;
     options.use_shell_cache = false;
     auto reference = kconfig::Kconfig::load(tree, options);
@@ -358,6 +358,25 @@ endmenu
     CHECK(f.kc->menu_path("BASE") == Path{"Top", "After"});
     CHECK(f.kc->menu_path("SUPERSET") == Path{"Top", "After", "Base"});
     CHECK(f.kc->menu_path("NOT_SUPERSET") == Path{"Top"});
+}
+
+TEST_CASE("kconfig: dependency parents in the Linux 6.1 tree, from the engine", "[kernel]") {
+    fs::path root = cache_dir().value_or("/nonexistent") / "kernel-src" / "linux-source-6.1";
+    if (const char* env = std::getenv("TINYX_KERNEL_SRC")) root = env;
+    if (!fs::exists(root / "Kconfig"))
+        FAIL("no kernel tree at " << root.string() << " (extract /usr/src/linux-source-6.1.tar.xz with scripts/test, or set TINYX_KERNEL_SRC)");
+    auto tree = kconfig::locate_source_tree(root, "x86_64");
+    REQUIRE(tree);
+    auto kc = kconfig::Kconfig::load(*tree);
+    if (!kc) FAIL(kc.error().message);
+    auto parents = (*kc)->dependency_parents();
+    // drivers/net/Kconfig: VIRTIO_NET depends on VIRTIO; it sits inside `if NETDEVICES`.
+    CHECK(parents["VIRTIO_NET"].count("VIRTIO"));
+    CHECK(parents["VIRTIO_NET"].count("NETDEVICES"));
+    // `select NET_FAILOVER` in VIRTIO_NET: the selected option depends on its selector.
+    CHECK(parents["NET_FAILOVER"].count("VIRTIO_NET"));
+    // Other architectures' symbols are not in an x86_64 tree's model at all.
+    CHECK_FALSE(parents.count("ARM64"));
 }
 
 TEST_CASE("kconfig: menu paths in the Linux 6.1 tree", "[kernel]") {
@@ -493,7 +512,8 @@ TEST_CASE("kconfig: locating the tree") {
     auto tree = kconfig::locate_source_tree(dir->path(), "x86_64");
     REQUIRE(tree);
     CHECK(tree->version == "6.1.192-rc1");
-    CHECK(tree->srcarch == "x86");
+    CHECK(tree->arch->srcarch == "x86");
+    CHECK(tree->describe() == dir->path().string());
     auto bad_arch = kconfig::locate_source_tree(dir->path(), "vax");
     REQUIRE_FALSE(bad_arch);
     CHECK(bad_arch.error().exit == Exit::bad_input);

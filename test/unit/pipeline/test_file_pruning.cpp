@@ -8,7 +8,7 @@
 #include <fnmatch.h>
 
 using namespace tinyx;
-using namespace tinyx::build;
+using namespace tinyx::pipeline;
 
 TEST_CASE("file pruning: literal paths become globs that match only themselves", "[build][files]") {
     for (std::string path : {"/etc/nginx/koi-utf", "/srv/a[1]*?.txt", "/x\\y"}) {

@@ -13,7 +13,6 @@ using namespace tinyx;
 using namespace tinyx::pruner;
 
 namespace {
-const char* k_config = "#\n# Linux/x86 6.1.0 Kernel Configuration\n#\nCONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D=\"text\"\nCONFIG_E=3\n";
 
 fs::path kernel_tree() {
     if (const char* env = std::getenv("TINYX_KERNEL_SRC")) return env;
@@ -51,26 +50,14 @@ TEST_CASE("kconfig: ktest order puts parents and the most depended-upon first", 
     CHECK(order.front() == "NETDEVICES"); // two dependents, like NET_VENDOR_INTEL and PCI, but visited first by name
 }
 
-TEST_CASE("kconfig: the dependency scan of a real tree", "[pruner][kconfig][kernel]") {
-    if (!fs::exists(kernel_tree() / "Kconfig")) {
-        // A missing prerequisite fails the test with its name (scripts/test extracts the tree first).
-        FAIL("no kernel tree at " << kernel_tree().string() << " (extract /usr/src/linux-source-6.1.tar.xz with scripts/test, or set TINYX_KERNEL_SRC)");
-    }
-    auto deps = scan_kconfig_dependencies(kernel_tree(), "x86_64");
-    REQUIRE(deps);
-    // drivers/net/Kconfig: VIRTIO_NET depends on VIRTIO; it sits inside `if NETDEVICES`.
-    CHECK(deps->parents["VIRTIO_NET"].count("VIRTIO"));
-    CHECK(deps->parents["VIRTIO_NET"].count("NETDEVICES"));
-    // `select NET_FAILOVER` in VIRTIO_NET: the selected option depends on its selector.
-    CHECK(deps->parents["NET_FAILOVER"].count("VIRTIO_NET"));
-}
-
 TEST_CASE("kconfig: make olddefconfig as the resolver", "[pruner][kconfig][kernel]") {
     if (!fs::exists(kernel_tree() / "Kconfig")) {
         // A missing prerequisite fails the test with its name (scripts/test extracts the tree first).
         FAIL("no kernel tree at " << kernel_tree().string() << " (extract /usr/src/linux-source-6.1.tar.xz with scripts/test, or set TINYX_KERNEL_SRC)");
     }
-    auto made = MakeConfigResolver::create(kernel_tree(), "x86_64");
+    auto tree = kconfig::locate_source_tree(kernel_tree(), "x86_64");
+    REQUIRE(tree);
+    auto made = MakeConfigResolver::create(*tree);
     REQUIRE(made);
     CachingResolver resolver(std::move(*made), std::nullopt);
     // A small start: allnoconfig plus the virtio network driver.

@@ -25,7 +25,7 @@
 #include <optional>
 #include <string>
 
-namespace tinyx::build {
+namespace tinyx::pipeline {
 
 struct BuildRequest {
     std::optional<fs::path> profile;    // an app profile to rebuild from (its options, app and test)
@@ -67,4 +67,4 @@ struct BuildResult {
 
 Result<BuildResult> run_build(const BuildRequest& request);
 
-} // namespace tinyx::build
+} // namespace tinyx::pipeline

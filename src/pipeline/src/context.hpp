@@ -1,0 +1,127 @@
+// What the `tinyx build` passes share: the request, what was made of it (profiles, app, test,
+// the kernel tree and its Kconfig, loaded once), and each pass's typed result. Passes read and
+// fill the context in the order of pipeline.cpp's list; ship.cpp renders it into the outputs.
+#pragma once
+
+#include "boot_option_pruning.hpp"
+#include "file_pruning.hpp"
+
+#include "core/json.hpp"
+#include "core/log.hpp"
+#include "core/result.hpp"
+#include "harness/boot.hpp"
+#include "kconfig/kconfig.hpp"
+#include "kconfig/source_tree.hpp"
+#include "packagers/rootfs.hpp"
+#include "pipeline/pipeline.hpp"
+#include "profiles/profile.hpp"
+#include "pruner/kernel_builder.hpp"
+#include "pruner/prune.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinyx::pipeline {
+
+// The start config's options: the baselet, then the profile's options or the candidate pool.
+struct WantedOptions {
+    profiles::Profile baselet;
+    std::vector<profiles::OptionSetting> candidates;
+    std::vector<profiles::OptionSetting> all; // baselet + candidates + what the profile's pruning removed (as n)
+};
+
+// tinyconfig with the wanted options appended, resolved as olddefconfig would.
+struct StartConfig {
+    std::string text;                 // resolved
+    std::string inputs;               // what was resolved: tinyconfig + the requested options
+    std::vector<std::string> missing; // requested symbols this kernel does not have
+    std::vector<std::string> unmet;   // requested values the resolver did not keep ("EPOLL=y resolved to n")
+};
+
+// The kernel pass's result: what pruning kept, and why.
+struct KernelPruning {
+    Json pruning;                                // report.json's "pruning"
+    Json trials;                                 // report.json's "trials"
+    std::map<std::string, std::string> evidence; // symbol -> why pruning kept it
+};
+
+struct FilePruning {
+    FilePruneResult result;
+    std::uintmax_t bytes_before = 0, bytes_after = 0;
+};
+
+struct BuildContext {
+    explicit BuildContext(const BuildRequest& r) : request(r), started(std::chrono::steady_clock::now()) {}
+
+    const BuildRequest& request;
+    std::chrono::steady_clock::time_point started;
+    Json seconds = Json::object(); // pass name -> seconds it took
+
+    // Inputs (inputs.cpp), resolved once before any pass.
+    std::optional<profiles::Profile> profile;      // --profile
+    std::optional<profiles::Profile> hint_profile; // --hint-profile
+    profiles::AppSpec app;
+    profiles::TestSpec test;
+    WantedOptions wanted;
+    kconfig::SourceTree tree;
+    std::unique_ptr<kconfig::Kconfig> kconfig;
+    packagers::RootfsRequest rootfs;
+
+    // Pass results, in pass order.
+    packagers::RootfsResult image;          // gather (and again after file pruning)
+    StartConfig start;                      // config
+    harness::BootRequest boot;              // config: the boot every kernel of this build gets
+    std::optional<KernelPruning> kernel_pruning; // prune
+    std::string final_config;               // prune (or the start config)
+    pruner::BuiltKernel kernel;             // build
+    std::optional<FilePruning> file_pruning; // prune_files
+    std::optional<BootOptionPruneResult> boot_option_pruning; // prune_boot_options
+    harness::BootReport verified;           // verify
+};
+
+// One pass: its name (the key of its seconds in report.json), whether this build runs it, and
+// what it does.
+struct Pass {
+    const char* name;
+    bool (*runs)(const BuildContext&);
+    Result<void> (*run)(BuildContext&);
+};
+
+// The passes of a build, in order (pipeline.cpp).
+const std::vector<Pass>& build_passes();
+
+// A pass's progress callback: the line appears at its first status, so the
+// pass's input errors, reported before that, come first on stderr.
+std::function<void(const std::string&)> progress_line(std::optional<log::Progress>& progress, std::string title);
+
+// inputs.cpp: profiles, app, test, wanted options, the kernel tree and its Kconfig.
+Result<void> resolve_inputs(BuildContext& context);
+Result<WantedOptions> wanted_options(const BuildRequest& request, const std::optional<profiles::Profile>& profile);
+
+// kernel_passes.cpp
+Result<void> compose_start_config(BuildContext& context);
+Result<void> prune_kernel(BuildContext& context);
+Result<void> build_kernel(BuildContext& context);
+// The options of `requested` enabled in a resolved config, with their values from it.
+std::vector<profiles::OptionSetting> enabled_options(const std::vector<profiles::OptionSetting>& requested,
+                                                     const std::string& resolved, const std::string& why_prefix);
+
+// image_passes.cpp
+Result<void> gather(BuildContext& context);
+Result<void> prune_files(BuildContext& context);
+Result<void> prune_command_line(BuildContext& context);
+Result<void> verify(BuildContext& context);
+
+// ship.cpp: the outputs, rendered once from the context.
+Json render_report(const BuildContext& context);
+std::string render_summary(const Json& report, const std::vector<profiles::OptionSetting>& kept);
+// The candidates the final config keeps, each with why (pruning evidence, the profile, the pool).
+std::vector<profiles::OptionSetting> kept_options(const BuildContext& context);
+Result<BuildResult> ship(BuildContext& context);
+
+} // namespace tinyx::pipeline

@@ -1,0 +1,130 @@
+// Before any pass: what the request asks for, checked once. The profile (and a hint profile),
+// the app and the test they give or the flags override, the options of the start config, the
+// kernel tree (located once; its Kconfig is loaded by the config pass and kept), and the
+// gathering request.
+#include "context.hpp"
+
+#include "core/log.hpp"
+#include "core/strings.hpp"
+
+#include <set>
+
+namespace tinyx::pipeline {
+
+namespace {
+
+Result<profiles::Profile> load_app_profile(const fs::path& path, const char* flag, const char* why) {
+    TRY_ASSIGN(auto loaded, profiles::load_profile(path));
+    if (loaded.kind != "app")
+        return Error::bad_input(str(path.string(), ": kind is '", loaded.kind, "'; ", flag, " takes an app profile", why));
+    return loaded;
+}
+
+// A profile is code, like a Makefile: its host test runs on this machine and its includes read
+// host files. Before a profile that did not ship with tinyx does either, say what it will do.
+void show_what_a_profile_runs(const fs::path& path, const profiles::AppSpec* app, const profiles::TestSpec* test) {
+    std::error_code ec;
+    const auto shipped = fs::weakly_canonical(profiles::shipped_profiles_dir(), ec);
+    const auto file = fs::weakly_canonical(path, ec);
+    const auto relative = file.lexically_relative(shipped);
+    if (!relative.empty() && *relative.begin() != "..") return; // shipped with tinyx
+    std::vector<std::string> actions;
+    if (test && !test->host_test.empty()) actions.push_back(str("runs the host test `", test->host_test, "` on this machine"));
+    if (app)
+        for (const auto& include : app->includes)
+            actions.push_back(str("copies host path ", include.substr(0, include.find(':')), " into the image"));
+    if (app && fs::path(app->app).is_absolute()) actions.push_back(str("packs host path ", app->app));
+    if (actions.empty()) return;
+    log::warn(str("profile ", path.string(), " (not shipped with tinyx) ", join(actions, "; ")));
+}
+
+} // namespace
+
+Result<WantedOptions> wanted_options(const BuildRequest& request, const std::optional<profiles::Profile>& profile) {
+    auto profiles_dir = profiles::shipped_profiles_dir();
+    WantedOptions wanted;
+    TRY_ASSIGN(wanted.baselet, profiles::load_profile(request.baselet ? *request.baselet : profiles_dir / "baselets/qemu-x86_64.json"));
+    if (profile) {
+        wanted.candidates = profile->options;
+    } else {
+        TRY_ASSIGN(auto pool, profiles::load_profile(request.pool ? *request.pool : profiles_dir / "pools/server.json"));
+        wanted.candidates = pool.options;
+    }
+    wanted.all = wanted.baselet.options;
+    wanted.all.insert(wanted.all.end(), wanted.candidates.begin(), wanted.candidates.end());
+    // What the profile's pruning removed stays off: some of it would otherwise come
+    // back as a default (IPV6 defaults to y once INET is on), and the rebuilt kernel
+    // must be the one that was tested.
+    if (profile && profile->pruning.is_object() && profile->pruning.contains("removed")) {
+        std::set<std::string> chosen;
+        for (const auto& option : wanted.all) chosen.insert(option.symbol);
+        for (const auto& symbol : profile->pruning["removed"])
+            if (symbol.is_string() && !chosen.count(symbol.get<std::string>()))
+                wanted.all.push_back({symbol.get<std::string>(), "n", "removed by the profile's pruning"});
+    }
+    return wanted;
+}
+
+Result<void> resolve_inputs(BuildContext& context) {
+    const auto& request = context.request;
+    if (request.profile) {
+        TRY_ASSIGN(context.profile, load_app_profile(*request.profile, "--profile",
+                                                     " (merge baselets/pools into one with `tinyx profile merge`)"));
+    }
+    if (request.hint_profile) {
+        if (!request.prune || !request.prune_kernel)
+            return Error::bad_input("--hint-profile guides kernel pruning: give --prune (with kernel in --prune-what)");
+        if (request.profile)
+            return Error::bad_input("--hint-profile and --profile: --profile's options are already the candidates; "
+                                    "to prune over the pool with that profile as a guess, give it as --hint-profile only");
+        if (request.strategy == "sequential")
+            return Error::bad_input("--hint-profile guides group testing: use --strategy group or trace");
+        TRY_ASSIGN(context.hint_profile, load_app_profile(*request.hint_profile, "--hint-profile", " (what a pruning kept)"));
+    }
+    const auto& profile = context.profile;
+    if (!request.kernel_only) {
+        if (request.app) {
+            context.app = *request.app;
+            if (profile && profile->app && profile->app->app != context.app.app)
+                log::info(str("reusing the kernel options of profile '", profile->name, "' (built for ", profile->app->app,
+                              ") for ", context.app.app));
+        } else if (profile && profile->app) {
+            context.app = profiles::rebase_host_paths(*profile->app, fs::absolute(*request.profile).parent_path());
+        } else {
+            return Error::bad_input("nothing to build: give --app APP or --profile FILE");
+        }
+        context.test = request.test ? *request.test : (profile && profile->test ? *profile->test : profiles::TestSpec{});
+        if (!context.test.host_test.empty() && context.test.forward.empty())
+            return Error::bad_input("--host-test needs at least one --forward GUESTPORT");
+        if (profile)
+            show_what_a_profile_runs(*request.profile, request.app ? nullptr : &context.app,
+                                     request.test ? nullptr : &context.test);
+    }
+    TRY_ASSIGN(context.wanted, wanted_options(request, profile));
+    if (request.prune && profile) log::info("--prune with --profile: pruning starts from the profile's options");
+
+    TRY(make_directories(request.out_dir));
+    std::error_code ignored;
+    fs::remove(request.out_dir / "report.json", ignored); // never leave an old success behind
+
+    if (!request.kernel_only) {
+        auto& rootfs = context.rootfs;
+        rootfs.app = context.app.app;
+        if (!context.app.run.empty()) rootfs.run = context.app.run;
+        rootfs.includes = context.app.includes;
+        rootfs.excludes = context.app.excludes;
+        rootfs.busybox = context.app.busybox;
+        rootfs.compression = context.app.compression;
+        rootfs.format = "initramfs";
+        rootfs.out_dir = request.out_dir;
+        TRY(packagers::validate_rootfs_request(rootfs));
+    }
+
+    TRY_ASSIGN(context.tree, kconfig::locate_source_tree(request.kernel_src, request.arch));
+    if (profile && !profile->kernel_version.empty() && profile->kernel_version != context.tree.version)
+        log::warn(str("profile '", profile->name, "' was made on Linux ", profile->kernel_version, "; this tree is ",
+                      context.tree.version));
+    return success();
+}
+
+} // namespace tinyx::pipeline

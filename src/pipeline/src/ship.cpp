@@ -1,0 +1,164 @@
+// The outputs of a build, rendered once from the context: profile.json, report.json (the
+// contract's fields; written last, its presence means the run finished) and summary.md.
+#include "context.hpp"
+
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "core/version.hpp"
+
+namespace tinyx::pipeline {
+
+namespace {
+
+// When the options came from another app's profile and the test failed, they are the usual
+// suspect: how to decide this app's own.
+std::optional<std::string> foreign_profile_advice(const BuildContext& context) {
+    const auto& profile = context.profile;
+    if (!profile || !profile->app || profile->app->app == context.app.app) return std::nullopt;
+    return str("the kernel options come from profile ", profile->name, ", pruned for ", profile->app->app, ": build ",
+               context.app.app, " without --profile, with --prune, to decide its own");
+}
+
+bool passed(const BuildContext& context) { return context.verified.verdict == harness::Verdict::pass; }
+
+profiles::Profile output_profile(const BuildContext& context, const std::vector<profiles::OptionSetting>& kept) {
+    const auto& profile = context.profile;
+    profiles::Profile out;
+    out.kind = "app";
+    out.name = profile ? profile->name : fs::path(context.app.app).filename().string();
+    out.description = profile ? profile->description : "";
+    out.kernel_version = context.tree.version;
+    out.arch = std::string(context.tree.arch->name);
+    out.platform = context.wanted.baselet.name;
+    out.tinyx_version = TINYX_VERSION;
+    out.options = kept;
+    out.app = profiles::rebase_host_paths(context.app, fs::current_path());
+    out.test = context.test;
+    out.sizes = {{"kernel_bytes", context.kernel.bytes}, {"initramfs_bytes", context.image.image_bytes}};
+    out.pruning = profile ? profile->pruning : (context.kernel_pruning ? context.kernel_pruning->pruning : Json(nullptr));
+    return out;
+}
+
+} // namespace
+
+std::vector<profiles::OptionSetting> kept_options(const BuildContext& context) {
+    auto kept = enabled_options(context.wanted.candidates, context.final_config, "");
+    const auto* evidence = context.kernel_pruning ? &context.kernel_pruning->evidence : nullptr;
+    for (auto& option : kept) {
+        if (evidence && evidence->count(option.symbol))
+            option.why = evidence->at(option.symbol);
+        else if (context.profile)
+            option.why = option.why.empty() ? str("from profile ", context.profile->name) : option.why;
+        else
+            option.why = str("candidate pool (not pruned): ", option.why);
+    }
+    return kept;
+}
+
+Json render_report(const BuildContext& context) {
+    const auto& verified = context.verified;
+    const auto& image = context.image;
+    const auto kept = kept_options(context);
+    Json report;
+    report["verdict"] = passed(context) ? "pass" : "fail";
+    if (!passed(context)) {
+        report["reason"] = verified.reason;
+        if (auto advice = foreign_profile_advice(context)) report["reason"] = str(verified.reason, " (", *advice, ")");
+    }
+    report["app"] = {{"app", context.app.app}, {"run", context.app.run}};
+    report["kernel"] = {{"version", context.tree.version}, {"arch", context.tree.arch->name},
+                        {"image", context.tree.arch->kernel_image}, {"bytes", context.kernel.bytes},
+                        {"config_hash", context.kernel.config_hash}, {"options_on_top_of_tinyconfig", kept.size()}};
+    report["image"] = {{"file", image.image.filename().string()}, {"initramfs_bytes", image.image_bytes},
+                       {"content_bytes", image.content_bytes}, {"entries", image.entries},
+                       {"compression", image.compression}};
+    int passed_boots = 0;
+    for (const auto& run : verified.boots) passed_boots += run.verdict == harness::Verdict::pass;
+    Json verify = {{"boots", verified.boots.size()}, {"passed", passed_boots},
+                   {"accel", harness::accelerator_name(verified.accel)}};
+    if (!verified.boots.empty() && verified.boots.front().seconds.app_started >= 0)
+        verify["boot_seconds"] = verified.boots.front().seconds.app_started;
+    report["verify"] = verify;
+    report["boot"] = harness::boot_report_json(verified);
+    report["pruning"] = context.kernel_pruning ? context.kernel_pruning->pruning : Json(nullptr);
+    Json file_pruning = nullptr;
+    if (context.file_pruning) {
+        const auto& files = *context.file_pruning;
+        file_pruning = files.result.report;
+        file_pruning["image_bytes_before"] = files.bytes_before;
+        file_pruning["image_bytes_after"] = files.bytes_after;
+        file_pruning["image_bytes_saved"] = files.bytes_before > files.bytes_after ? files.bytes_before - files.bytes_after : 0;
+    }
+    report["file_pruning"] = file_pruning;
+    report["boot_option_pruning"] = context.boot_option_pruning ? context.boot_option_pruning->report : Json(nullptr);
+    report["trials"] = context.kernel_pruning ? context.kernel_pruning->trials : Json::array();
+    report["seconds"] = context.seconds;
+    report["outputs"] = {context.tree.arch->kernel_image, image.image.filename().string(), "manifest.json", "config",
+                         "profile.json", "report.json", "summary.md"};
+    return report;
+}
+
+std::string render_summary(const Json& report, const std::vector<profiles::OptionSetting>& kept) {
+    std::string md = "# tinyx build: " + report["app"].value("app", std::string()) + "\n\n";
+    md += str("Result: **", report["verdict"].get<std::string>(), "**", report.contains("reason") ? " — " + report["reason"].get<std::string>() : "", "\n\n");
+    md += "| what | size |\n|---|---|\n";
+    md += str("| kernel (", report["kernel"].value("image", std::string("bzImage")), ") | ", human_bytes(report["kernel"]["bytes"].get<unsigned long long>()), " |\n");
+    md += str("| image (", report["image"]["file"].get<std::string>(), ") | ", human_bytes(report["image"]["initramfs_bytes"].get<unsigned long long>()), " |\n");
+    md += str("| kernel + image | ", human_bytes(report["kernel"]["bytes"].get<unsigned long long>() + report["image"]["initramfs_bytes"].get<unsigned long long>()), " |\n\n");
+    if (report.contains("verify")) {
+        const auto& verify = report["verify"];
+        md += str("Verification: ", verify.value("passed", 0), "/", verify.value("boots", 0), " boots passed");
+        if (verify.contains("boot_seconds")) md += str(", boot to app started ", verify["boot_seconds"].get<double>(), " s");
+        md += str(" (", verify.value("accel", std::string("?")), ").\n\n");
+    }
+    md += str("## Kernel options on top of tinyconfig (", kept.size(), ")\n\n");
+    for (const auto& option : kept) md += str("- `", option.symbol, "=", option.value, "` — ", option.why, "\n");
+    if (report.contains("file_pruning") && !report["file_pruning"].is_null()) {
+        const auto& files = report["file_pruning"];
+        md += str("\n## Files pruned from the image (", files["removed"].size(), " of ", files.value("candidates", 0),
+                  " candidates; ", files.value("protected", 0), " protected)\n\n");
+        md += str("Image ", human_bytes(files.value("image_bytes_before", 0ull)), " -> ",
+                  human_bytes(files.value("image_bytes_after", 0ull)), " (", human_bytes(files.value("image_bytes_saved", 0ull)),
+                  " saved), ", files.value("trials", 0), " trials of ", human_seconds(files.value("mean_trial_seconds", 0.0)),
+                  " on average.\n\n");
+        for (const auto& path : files["removed"]) md += str("- removed `", path.get<std::string>(), "`\n");
+        for (const auto& kept_file : files["kept"])
+            md += str("- kept `", kept_file.value("path", std::string()), "` — trial ", kept_file.value("trial", 0),
+                      " failed without it\n");
+    }
+    if (report.contains("boot_option_pruning") && !report["boot_option_pruning"].is_null()) {
+        const auto& options = report["boot_option_pruning"];
+        md += str("\n## Kernel command line\n\nStart: `", options.value("start", std::string()), "`; final: `",
+                  options.value("final", std::string()), "` (", options.value("trials", 0), " trials).\n\n");
+        md += "| boot-time saver | passes | without (s) | with (s) | noise (s) | kept |\n|---|---|---|---|---|---|\n";
+        for (const auto& m : options["savers"])
+            md += str("| `", m.value("option", std::string()), "` | ", m.value("passed", false) ? "yes" : "no", " | ",
+                      m.value("baseline_seconds", 0.0), " | ", m.value("seconds", 0.0), " | ", m.value("noise_seconds", 0.0),
+                      " | ", m.value("kept", false) ? "**yes**" : "no", " |\n");
+    }
+    md += str("\nTimes: ");
+    std::vector<std::string> parts;
+    for (const auto& [phase, seconds] : report["seconds"].items()) parts.push_back(str(phase, " ", human_seconds(seconds.get<double>())));
+    md += join(parts, ", ") + "\n";
+    return md;
+}
+
+Result<BuildResult> ship(BuildContext& context) {
+    const auto& out_dir = context.request.out_dir;
+    const auto kept = kept_options(context);
+    TRY(profiles::save_profile(out_dir / "profile.json", output_profile(context, kept)));
+    if (!passed(context))
+        if (auto advice = foreign_profile_advice(context)) log::warn(*advice);
+    BuildResult result;
+    result.passed = passed(context);
+    result.out_dir = out_dir;
+    result.report = render_report(context);
+    result.summary_markdown = render_summary(result.report, kept);
+    TRY(write_file_atomic(out_dir / "summary.md", result.summary_markdown));
+    TRY(write_json_file(out_dir / "report.json", result.report)); // last: its presence means the run finished
+    if (!result.passed && !context.verified.boots.empty())
+        for (const auto& line : harness::failure_details(context.verified.boots.back())) log::info(line);
+    return result;
+}
+
+} // namespace tinyx::pipeline
