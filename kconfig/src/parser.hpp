@@ -23,4 +23,8 @@ std::map<std::string, std::string> kbuild_environment(const SourceTree& tree);
 
 Result<std::unique_ptr<Model>> parse_tree(const SourceTree& tree, const ParseOptions& options);
 
+// menu_finalize (finalize.cpp): propagate menus' and ifs' dependencies, build choices and the
+// reverse dependencies of select and imply. parse_tree runs it last.
+void finalize_menus(Model& model);
+
 } // namespace tinyx::kconfig::detail

@@ -68,7 +68,7 @@ KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base) {
     base.find_min_memory = false;
     return [base](const BuiltKernel& kernel, int) -> Result<TrialOutcome> {
         auto request = base;
-        request.target.kernel = kernel.bzimage;
+        request.target.kernel = kernel.image;
         return judged_boot(request);
     };
 }

@@ -142,7 +142,7 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
     // Fills `outcome` with the stored image of outcome.kernel.config_hash; false if it vanished.
     auto take_stored = [&](const fs::path& stored) {
         std::error_code ec;
-        outcome.kernel.bzimage = stored;
+        outcome.kernel.image = stored;
         outcome.kernel.bytes = std::size_t(fs::file_size(stored, ec));
         outcome.ok = !ec;
         outcome.from_store = outcome.ok;
@@ -166,7 +166,7 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
         }
     }
     // Everything that touches the build dir happens under the lock, .config included: a make
-    // that is running re-reads .config (syncconfig) on its way to bzImage, so another run
+    // that is running re-reads .config (syncconfig) on its way to the kernel image, so another run
     // writing its config meanwhile makes this kernel a mixture of both configs.
     TRY_ASSIGN(auto lock, BuildLock::acquire(m_options.lock_file));
     const auto locked = std::chrono::steady_clock::now();
@@ -229,9 +229,12 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
     ProcessSpec make;
     make.argv = make_argv(std::string(m_options.tree.arch->kernel_image));
     // Reproducible, and identical across trials so unchanged objects stay cached.
+    // KBUILD_BUILD_VERSION fixes the "#N" that init/version counts up build by build in a kept
+    // build directory: the same config gives the same bytes however often it was built.
     make.env_set = {{"KBUILD_BUILD_TIMESTAMP", "Thu Jan  1 00:00:00 UTC 1970"},
                     {"KBUILD_BUILD_USER", "tinyx"},
-                    {"KBUILD_BUILD_HOST", "tinyx"}};
+                    {"KBUILD_BUILD_HOST", "tinyx"},
+                    {"KBUILD_BUILD_VERSION", "1"}};
     make.out = Output::file(log_path);
     make.err = Output::same_as_stdout();
     make.timeout = m_options.timeout;
@@ -254,15 +257,15 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
         return std::optional<BuildFault>{};
     }
     const KernelStore store = image_store();
-    outcome.kernel.bzimage = m_options.build_dir / m_options.tree.arch->kernel_image_path();
+    outcome.kernel.image = m_options.build_dir / m_options.tree.arch->kernel_image_path();
     std::error_code ec;
-    outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.bzimage, ec));
-    if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.bzimage.string(), " is missing"));
-    // Still under the lock: nobody else's build can overwrite the bzImage while it is copied.
+    outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.image, ec));
+    if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.image.string(), " is missing"));
+    // Still under the lock: nobody else's build can overwrite the image while it is copied.
     // Callers boot or copy the stored copy after the lock is gone, when another run may
     // already be rebuilding the build dir's bzImage.
-    if (auto stored = store.put(outcome.kernel.config_hash, outcome.kernel.bzimage, outcome.kernel.config); stored)
-        outcome.kernel.bzimage = *stored;
+    if (auto stored = store.put(outcome.kernel.config_hash, outcome.kernel.image, outcome.kernel.config); stored)
+        outcome.kernel.image = *stored;
     else
         log::warn(str("could not keep the kernel image in ", store.dir().string(), ": ", stored.error().message));
     outcome.ok = true;

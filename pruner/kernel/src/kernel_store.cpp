@@ -35,17 +35,17 @@ std::optional<std::string> KernelStore::recall_resolution(const std::string& inp
     return std::move(*hash);
 }
 
-Result<fs::path> KernelStore::put(const std::string& config_hash, const fs::path& bzimage, std::string_view config_text) const {
+Result<fs::path> KernelStore::put(const std::string& config_hash, const fs::path& image, std::string_view config_text) const {
     if (config_hash.empty()) return Error::internal("storing a kernel image without its config hash");
     TRY(make_directories(m_dir));
     const fs::path path = entry(config_hash);
     TRY(write_file_atomic(config_entry(config_hash), config_text)); // first: an image is never without its config
-    TRY(copy_file_atomic(bzimage, path));
+    TRY(copy_file_atomic(image, path));
 
     std::vector<std::pair<fs::file_time_type, fs::path>> images;
     std::error_code ec;
     for (const auto& item : fs::directory_iterator(m_dir, ec)) {
-        if (item.path().extension() != ".bzImage") continue;
+        if (item.path().extension() != ".kernel") continue;
         images.emplace_back(item.last_write_time(ec), item.path());
     }
     if (images.size() > m_capacity) {

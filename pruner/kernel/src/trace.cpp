@@ -193,11 +193,12 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     }
     const fs::path work = request.out_dir / "coverage";
     TRY(make_directories(work));
-    TRY(copy_file_atomic(built.kernel.bzimage, work / "bzImage"));
+    const std::string image_name(request.build.tree.arch->kernel_image);
+    TRY(copy_file_atomic(built.kernel.image, work / image_name));
 
     // Every translated guest block into a log; only kernel addresses (the upper half).
     harness::BootRequest boot = request.boot;
-    boot.target.kernel = work / "bzImage";
+    boot.target.kernel = work / image_name;
     boot.target.accel = harness::AccelChoice::tcg; // block logging exists only under TCG
     boot.target.append = trim(str(boot.target.append, " nokaslr"));
     boot.repeat = 1;

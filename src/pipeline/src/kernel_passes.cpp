@@ -162,7 +162,7 @@ Result<void> build_kernel(BuildContext& context) {
         return error;
     }
     const std::string image_name(context.tree.arch->kernel_image);
-    TRY(copy_file_atomic(outcome.kernel.bzimage, out_dir / image_name));
+    TRY(copy_file_atomic(outcome.kernel.image, out_dir / image_name));
     TRY(write_file_atomic(out_dir / "config", outcome.kernel.config));
     if (!outcome.from_store)
         log::info(str("kernel: ", image_name, " ", human_bytes(outcome.kernel.bytes), " in ", human_seconds(outcome.seconds)));

@@ -119,8 +119,8 @@ TEST_CASE("kernel builder: a config built before is taken from the image store",
     CHECK(again->from_store);
     CHECK(make_runs(options.build_dir) == 2); // no make bzImage
     CHECK(again->kernel.config_hash == first->kernel.config_hash);
-    CHECK(again->kernel.bzimage.parent_path() == dir->path() / "build-images");
-    CHECK(read_file(again->kernel.bzimage).value() == "CONFIG_A=y\n"); // A's image, not the build dir's (B)
+    CHECK(again->kernel.image.parent_path() == dir->path() / "build-images");
+    CHECK(read_file(again->kernel.image).value() == "CONFIG_A=y\n"); // A's image, not the build dir's (B)
 
     // The trial evaluator counts a stored image as no build.
     KernelTrialEvaluator trials(*builder, [](const BuiltKernel&, int) -> Result<TrialOutcome> {
@@ -144,8 +144,8 @@ TEST_CASE("kernel builder: a config built before is taken from the image store",
     CHECK_FALSE(rebuilt->from_store);
     CHECK(make_runs(options.build_dir) == 3);
     // What the caller gets is the stored copy, which another run's build cannot overwrite.
-    CHECK(rebuilt->kernel.bzimage.parent_path() == dir->path() / "build-images");
-    CHECK(read_file(rebuilt->kernel.bzimage).value() == "CONFIG_A=y\n");
+    CHECK(rebuilt->kernel.image.parent_path() == dir->path() / "build-images");
+    CHECK(read_file(rebuilt->kernel.image).value() == "CONFIG_A=y\n");
 }
 
 TEST_CASE("kernel builder: nothing touches the build dir while another run holds the lock", "[pruner][builder]") {
@@ -177,33 +177,6 @@ TEST_CASE("kernel builder: nothing touches the build dir while another run holds
     // The wait is the other build's time, not this build's cost (benchmarks, ETAs).
     CHECK((*built)->lock_wait_seconds >= 0.9);
     CHECK((*built)->seconds < (*built)->lock_wait_seconds);
-}
-
-TEST_CASE("kernel store: keeps the most recently used images", "[pruner][builder]") {
-    auto dir = TempDir::create("tinyx-store-");
-    REQUIRE(dir);
-    REQUIRE(write_file_atomic(dir->path() / "image", "bzImage bytes"));
-    KernelStore store(dir->path() / "images", 2);
-    CHECK_FALSE(store.find("aaaa"));
-    REQUIRE(store.put("aaaa", dir->path() / "image", "CONFIG_AAAA=y\n"));
-    REQUIRE(store.put("bbbb", dir->path() / "image", "CONFIG_BBBB=y\n"));
-    // Deterministic ages: aaaa used long ago, bbbb more recently; a lookup refreshes aaaa.
-    const auto now = fs::file_time_type::clock::now();
-    fs::last_write_time(dir->path() / "images" / "aaaa.bzImage", now - std::chrono::hours(2));
-    fs::last_write_time(dir->path() / "images" / "bbbb.bzImage", now - std::chrono::hours(1));
-    REQUIRE(store.find("aaaa"));
-    REQUIRE(store.put("cccc", dir->path() / "image", "CONFIG_CCCC=y\n"));
-    CHECK(store.find("aaaa"));
-    CHECK(store.find("cccc"));
-    CHECK_FALSE(store.find("bbbb")); // the least recently used one went
-    CHECK(read_file(*store.find("cccc")).value() == "bzImage bytes");
-    CHECK(store.config("cccc").value() == "CONFIG_CCCC=y\n");
-    CHECK_FALSE(store.config("bbbb")); // evicted with its image
-    CHECK_FALSE(store.find(""));
-
-    CHECK_FALSE(store.recall_resolution("input"));
-    store.remember_resolution("input", "cccc");
-    CHECK(store.recall_resolution("input").value() == "cccc");
 }
 
 TEST_CASE("kernel builder: a config resolved and built before is reused without waiting for the build lock", "[pruner][builder]") {

@@ -12,7 +12,7 @@
 namespace tinyx::pruner {
 
 // `base` holds the image, the test, memory, accelerator and timeouts; each call boots
-// base with kernel = the trial's bzImage, once (KernelTrialEvaluator repeats passes).
+// base with kernel = the trial's image, once (KernelTrialEvaluator repeats passes).
 KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base);
 
 // The pruner's verdict for a harness verdict.

@@ -3,12 +3,12 @@
 //   KernelBuildOptions options{.tree = tree};              // build dir: cache_dir()/kernel-build/<tree>-<arch>
 //   TRY_ASSIGN(auto builder, KernelBuilder::create(options));
 //   TRY_ASSIGN(BuildOutcome out, builder.build(config_text));
-//   if (out.ok) use(out.kernel.bzimage);                  // else out.log_tail says why
+//   if (out.ok) use(out.kernel.image);                  // else out.log_tail says why
 //
 // Every build: the config is written to a KEPT out-of-tree build directory (one per
 // kernel tree and arch, so builds are incremental), `make olddefconfig` is run as the
 // authority (differences from an in-process prediction are logged as kconfig engine
-// bugs), then `make -jN bzImage` with ccache and fixed KBUILD_BUILD_TIMESTAMP/USER/HOST,
+// bugs), then `make -jN <the arch's kernel image>` (bzImage on x86) with ccache and fixed KBUILD_BUILD_TIMESTAMP/USER/HOST,
 // and the image is copied into the KernelStore. All of it holds the user's build lock
 // (flock on cache_dir()/kernel-build.lock), except reusing a stored image of a config
 // resolved before: that needs neither make nor the lock, so a profile rebuild does not
@@ -44,14 +44,14 @@ struct KernelBuildOptions {
     fs::path lock_file; // default: cache_dir()/kernel-build.lock (per user, not a predictable /tmp path)
     ConfigResolver* predictor = nullptr; // optional: the in-process engine, checked against make
     // Every successful build is copied into a KernelStore next to the build dir (<build_dir>-images).
-    // With this set, a config whose image is stored is not built again: the stored bzImage is
+    // With this set, a config whose image is stored is not built again: the stored image is
     // returned and the build dir's objects stay those of its last real build (so not for callers
     // that read them, like the coverage map).
     bool reuse_stored_images = false;
 };
 
 struct BuiltKernel {
-    fs::path bzimage;       // in the build dir or the image store: copy it before the next build
+    fs::path image;         // in the build dir or the image store: copy it before the next build
     std::string config;     // the .config it was built from (after make olddefconfig)
     std::string config_hash;
     std::size_t bytes = 0;
@@ -90,7 +90,7 @@ class KernelBuilder {
 
   private:
     explicit KernelBuilder(KernelBuildOptions options) : m_options(std::move(options)) {}
-    // One `make bzImage`: ok, a failed build (log_tail), or a fault for the caller to retry or raise.
+    // One `make <kernel image>`: ok, a failed build (log_tail), or a fault for the caller to retry or raise.
     Result<std::optional<BuildFault>> run_make(BuildOutcome& outcome, std::chrono::steady_clock::time_point start);
     // What an input config resolves to depends on the tree, the arch and the compiler
     // (Kconfig asks it for CC_VERSION_TEXT and features): the key of KernelStore's

@@ -2,12 +2,12 @@
 //
 //   KernelStore store(build_dir.parent_path() / (build_dir.filename().string() + "-images"));
 //   if (auto hit = store.find(config_hash)) boot(*hit);          // no make at all
-//   store.put(config_hash, build_dir / "arch/x86/boot/bzImage"); // after a successful build
+//   store.put(config_hash, build_dir / arch.kernel_image_path(), config); // after a successful build
 //
 // Why: one kept build directory serves every config, so returning to a config built a few
 // trials (or runs) ago costs a rebuild of everything that differs since — minutes when core
 // options changed. The final build after pruning is such a return (the last passing trial
-// built it), and so is rebuilding a profile. A bzImage is ~1–2 MB; the store keeps the most
+// built it), and so is rebuilding a profile. A kernel image is ~1–2 MB; the store keeps the most
 // recently used `capacity` images. Entries are written atomically, so concurrent readers only
 // ever see complete images.
 #pragma once
@@ -31,9 +31,9 @@ class KernelStore {
     std::optional<fs::path> find(const std::string& config_hash) const;
     // The resolved .config a stored image was built from (stored next to it), if any.
     std::optional<std::string> config(const std::string& config_hash) const;
-    // Stores a copy of `bzimage` and its resolved config, then evicts the least recently
+    // Stores a copy of `image` and its resolved config, then evicts the least recently
     // used images beyond capacity.
-    Result<fs::path> put(const std::string& config_hash, const fs::path& bzimage, std::string_view config_text) const;
+    Result<fs::path> put(const std::string& config_hash, const fs::path& image, std::string_view config_text) const;
     // What `make olddefconfig` made of an input config (key: a hash of the input and the
     // toolchain), so a stored image is found without taking the build lock to resolve again.
     void remember_resolution(const std::string& input_key, const std::string& config_hash) const;
@@ -41,7 +41,7 @@ class KernelStore {
     const fs::path& dir() const { return m_dir; }
 
   private:
-    fs::path entry(const std::string& config_hash) const { return m_dir / (config_hash + ".bzImage"); }
+    fs::path entry(const std::string& config_hash) const { return m_dir / (config_hash + ".kernel"); }
     fs::path config_entry(const std::string& config_hash) const { return m_dir / (config_hash + ".config"); }
     fs::path resolution_entry(const std::string& input_key) const { return m_dir / "resolutions" / input_key; }
     fs::path m_dir;

@@ -1,0 +1,157 @@
+// The build pipeline's passes, without booting: their order and when they run, the options of
+// the start config, composing it on the real kernel tree, and the outputs rendered from a context.
+#include "context.hpp"
+
+#include "core/fs.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+using namespace tinyx;
+using namespace tinyx::pipeline;
+
+namespace {
+
+std::vector<std::string> names_that_run(const BuildContext& context) {
+    std::vector<std::string> names;
+    for (const auto& pass : build_passes())
+        if (pass.runs(context)) names.emplace_back(pass.name);
+    return names;
+}
+
+fs::path kernel_tree() {
+    if (const char* env = std::getenv("TINYX_KERNEL_SRC")) return env;
+    return cache_dir().value_or("/nonexistent") / "kernel-src" / "linux-source-6.1";
+}
+
+} // namespace
+
+TEST_CASE("pipeline: one flat list of passes, the pruning ones only with --prune and --prune-what", "[pipeline]") {
+    std::vector<std::string> all;
+    for (const auto& pass : build_passes()) all.emplace_back(pass.name);
+    CHECK(all == std::vector<std::string>{"gather", "config", "prune", "build", "prune_files", "prune_boot_options", "verify"});
+
+    BuildRequest request;
+    BuildContext plain(request);
+    CHECK(names_that_run(plain) == std::vector<std::string>{"gather", "config", "build", "verify"});
+    request.prune = true;
+    request.prune_kernel = false;
+    request.prune_boot_options = false;
+    BuildContext files_only(request);
+    CHECK(names_that_run(files_only) == std::vector<std::string>{"gather", "config", "build", "prune_files", "verify"});
+}
+
+TEST_CASE("pipeline: the start config wants the baselet, then the profile's options, and keeps off what it removed", "[pipeline]") {
+    BuildRequest request;
+    auto profile = profiles::load_profile(fs::path(TINYX_SOURCE_DIR) / "profiles/apps/busybox-httpd.json");
+    REQUIRE(profile);
+    auto wanted = wanted_options(request, *profile);
+    REQUIRE(wanted);
+    CHECK(wanted->baselet.name == "qemu-x86_64");
+    REQUIRE(wanted->all.size() > wanted->baselet.options.size());
+    CHECK(wanted->all.front() == wanted->baselet.options.front());
+    CHECK(wanted->candidates == profile->options);
+    // Everything the profile's pruning removed comes back as "n", after the wanted options.
+    const auto& removed = profile->pruning["removed"];
+    REQUIRE(removed.size() >= 1);
+    const auto first_removed = removed.front().get<std::string>();
+    auto it = std::find_if(wanted->all.begin(), wanted->all.end(), [&](const auto& o) { return o.symbol == first_removed; });
+    REQUIRE(it != wanted->all.end());
+    CHECK(it->value == "n");
+
+    // Without a profile: the server pool.
+    auto pool = wanted_options(request, std::nullopt);
+    REQUIRE(pool);
+    CHECK(pool->candidates.size() >= 50);
+}
+
+TEST_CASE("pipeline: the config pass composes tinyconfig + the wanted options on the real tree, loading it once", "[pipeline][kernel]") {
+    if (!fs::exists(kernel_tree() / "Kconfig"))
+        FAIL("no kernel tree at " << kernel_tree().string() << " (extract /usr/src/linux-source-6.1.tar.xz with scripts/test, or set TINYX_KERNEL_SRC)");
+    BuildRequest request;
+    BuildContext context(request);
+    auto tree = kconfig::locate_source_tree(kernel_tree(), "x86_64");
+    REQUIRE(tree);
+    context.tree = *tree;
+    auto wanted = wanted_options(request, std::nullopt);
+    REQUIRE(wanted);
+    context.wanted = *wanted;
+    REQUIRE(compose_start_config(context));
+    REQUIRE(context.kconfig); // loaded here, kept for the passes after
+    const auto* loaded = context.kconfig.get();
+    auto values = kconfig::parse_config_values(context.start.text);
+    CHECK(values["64BIT"] == "y");
+    CHECK(values["VIRTIO_NET"] == "y");
+    CHECK(context.final_config == context.start.text);
+    CHECK(context.start.inputs.find("CONFIG_VIRTIO_NET=y") != std::string::npos);
+
+    context.wanted.all.push_back({"NO_SUCH_OPTION_ANYWHERE", "y", "a typo"});
+    auto missing = compose_start_config(context);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().exit == Exit::bad_input);
+    CHECK(missing.error().message.find("NO_SUCH_OPTION_ANYWHERE") != std::string::npos);
+    CHECK(context.kconfig.get() == loaded); // not loaded a second time
+}
+
+TEST_CASE("pipeline: report.json and summary.md are rendered from the context, once", "[pipeline]") {
+    BuildRequest request;
+    BuildContext context(request);
+    context.app.app = "busybox-static";
+    context.app.run = "busybox httpd -f -p 80";
+    context.tree.version = "6.1.0";
+    context.tree.arch = *find_arch("x86_64");
+    context.kernel.bytes = 1000000;
+    context.kernel.config_hash = "abcd";
+    context.image.image = "/out/initramfs.cpio.xz";
+    context.image.image_bytes = 500000;
+    context.image.entries = 12;
+    context.image.compression = "xz";
+    context.wanted.candidates = {{"EPOLL", "y", "epoll for servers"}, {"IPV6", "y", "IPv6"}};
+    context.final_config = "CONFIG_EPOLL=y\n# CONFIG_IPV6 is not set\n";
+    context.seconds = {{"gather", 1.0}, {"build", 2.0}};
+    for (int i = 0; i < 3; ++i) {
+        harness::BootRun run;
+        run.verdict = harness::Verdict::pass;
+        run.seconds.app_started = 1.5;
+        context.verified.boots.push_back(run);
+    }
+    context.verified.verdict = harness::Verdict::pass;
+
+    auto kept = kept_options(context);
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].symbol == "EPOLL");
+    CHECK(kept[0].why == "candidate pool (not pruned): epoll for servers");
+
+    auto report = render_report(context);
+    CHECK(report["verdict"] == "pass");
+    CHECK(report["kernel"]["arch"] == "x86_64");
+    CHECK(report["kernel"]["image"] == "bzImage");
+    CHECK(report["kernel"]["options_on_top_of_tinyconfig"] == 1);
+    CHECK(report["image"]["initramfs_bytes"] == 500000);
+    CHECK(report["verify"]["passed"] == 3);
+    CHECK(report["verify"]["boot_seconds"] == 1.5);
+    CHECK(report["pruning"].is_null());
+    CHECK(report["file_pruning"].is_null());
+    CHECK(report["outputs"][0] == "bzImage");
+    CHECK(report["seconds"]["build"] == 2.0);
+
+    auto summary = render_summary(report, kept);
+    CHECK(summary.find("# tinyx build: busybox-static") == 0);
+    CHECK(summary.find("Result: **pass**") != std::string::npos);
+    CHECK(summary.find("| kernel (bzImage) |") != std::string::npos);
+    CHECK(summary.find("Verification: 3/3 boots passed") != std::string::npos);
+    CHECK(summary.find("- `EPOLL=y` — candidate pool (not pruned): epoll for servers") != std::string::npos);
+
+    // A failed test with another app's profile: the reason says how to decide this app's own options.
+    context.verified.verdict = harness::Verdict::test_failed;
+    context.verified.reason = "the host test exited with status 7";
+    profiles::Profile other;
+    other.name = "nginx";
+    other.app = profiles::AppSpec{};
+    other.app->app = "nginx-light";
+    context.profile = other;
+    auto failed = render_report(context);
+    CHECK(failed["verdict"] == "fail");
+    CHECK(failed["reason"].get<std::string>().find("the host test exited with status 7 (the kernel options come from profile nginx") == 0);
+}
