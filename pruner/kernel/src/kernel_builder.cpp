@@ -275,7 +275,7 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
 Result<TrialOutcome> KernelTrialEvaluator::evaluate(const TrialInput& trial) {
     TRY_ASSIGN(auto build, m_builder.build(trial.text));
     TrialOutcome outcome;
-    outcome.built = !build.from_store; // a stored image is not a kernel build
+    if (!build.from_store) outcome.counts["builds"] = 1; // a stored image is not a kernel build
     outcome.retries = build.retries;
     outcome.seconds["build"] = build.seconds;
     if (build.lock_wait_seconds >= 1) outcome.seconds["lock_wait"] = build.lock_wait_seconds;

@@ -77,7 +77,7 @@ Json trial_json(const TrialRecord& trial) {
     Json out{{"id", trial.id},
              {"disabled", trial.disabled},
              {"removed", trial.removed},
-             {"config_hash", trial.config_hash},
+             {"config_hash", trial.state_hash},
              {"verdict", verdict_name(trial.verdict)},
              {"cached", trial.cached || trial.inferred}};
     if (trial.inferred) out["inferred"] = true; // a failing superset state (same_as) decides it
@@ -90,6 +90,12 @@ Json trial_json(const TrialRecord& trial) {
 
 // The trace strategy's coverage boot built the start config: a kernel build of this run.
 bool coverage_built_start(const PruneRequest& request) { return request.coverage && request.coverage->start_build_seconds; }
+
+// Kernel builds the trials made (an image from the store is none).
+int builds(const EngineResult& result) {
+    auto it = result.counts.find("builds");
+    return it == result.counts.end() ? 0 : it->second;
+}
 
 std::string summary_markdown(const PruneRequest& request, const PruneResult& result, const Json& pruning) {
     const auto& engine = result.engine;
@@ -258,7 +264,7 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"domain", domain.kind()},
                  {"candidates", result.candidates},
                  {"trials", outcome.test_runs},
-                 {"builds", outcome.builds + (coverage_built_start(request) ? 1 : 0)},
+                 {"builds", builds(outcome) + (coverage_built_start(request) ? 1 : 0)},
                  {"cache_hits", outcome.cache_hits},
                  {"inferred", outcome.inferred},
                  {"replayed", outcome.replayed},

@@ -26,7 +26,7 @@ Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<I
     record.id = int(m_result.trials.size()) + 1;
     record.disabled = disabled;
     record.removed = removed;
-    record.config_hash = state.hash;
+    record.state_hash = state.hash;
 
     // Answered without running the evaluator: the verdict of an earlier trial.
     auto answer_from = [&](int index, bool inferred) {
@@ -68,10 +68,10 @@ Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<I
         m_trial_seconds += since(start);
         ++m_trials_here;
         if (m_options.journal)
-            TRY(m_options.journal->append(JournalEntry{record.id, record.config_hash, record.disabled, record.outcome}));
+            TRY(m_options.journal->append(JournalEntry{record.id, record.state_hash, record.disabled, record.outcome}));
     }
     ++m_result.test_runs;
-    if (record.outcome.built) ++m_result.builds;
+    for (const auto& [name, count] : record.outcome.counts) m_result.counts[name] += count;
     m_memo[state.hash] = int(m_result.trials.size());
     if (record.verdict != Verdict::pass) m_failing.emplace_back(state.present, int(m_result.trials.size()));
     m_result.trials.push_back(std::move(record));

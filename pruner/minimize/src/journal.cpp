@@ -16,10 +16,10 @@ Json entry_to_json(const JournalEntry& entry) {
     Json seconds = Json::object();
     for (const auto& [k, v] : entry.outcome.seconds) seconds[k] = v;
     Json line{{"id", entry.id},
-              {"config_hash", entry.config_hash},
+              {"config_hash", entry.state_hash}, // the file's key since journal version 1
               {"disabled", entry.disabled},
               {"verdict", verdict_name(entry.outcome.verdict)},
-              {"built", entry.outcome.built},
+              {"counts", entry.outcome.counts},
               {"seconds", seconds},
               {"evidence", entry.outcome.evidence}};
     if (!entry.outcome.retries.empty()) line["retries"] = entry.outcome.retries;
@@ -38,11 +38,16 @@ std::optional<JournalEntry> entry_from_json(const Json& line) {
     if (!verdict) return std::nullopt;
     JournalEntry entry;
     entry.id = int(*id);
-    entry.config_hash = *hash;
+    entry.state_hash = *hash;
     entry.disabled = *disabled;
     entry.outcome.verdict = *verdict;
     entry.outcome.evidence = *evidence;
-    if (auto built = json_bool(line, "built", "journal")) entry.outcome.built = *built;
+    if (auto it = line.find("counts"); it != line.end() && it->is_object())
+        for (const auto& [name, count] : it->items())
+            if (count.is_number_integer()) entry.outcome.counts[name] = count.get<int>();
+    // Journals written before counts: "built" was the one count.
+    if (auto built = line.find("built"); built != line.end() && built->is_boolean() && built->get<bool>())
+        entry.outcome.counts["builds"] = 1;
     if (line.contains("retries"))
         if (auto retries = json_string_list(line, "retries", "journal")) entry.outcome.retries = *retries;
     if (auto it = line.find("seconds"); it != line.end() && it->is_object())
@@ -79,7 +84,7 @@ Result<Journal> Journal::open(const fs::path& path, const Json& header, bool res
                 log::warn(str(path.string(), ": line ", i + 1, " is not a trial record; ignored"));
                 continue;
             }
-            entries[entry->config_hash] = std::move(*entry);
+            entries[entry->state_hash] = std::move(*entry);
         }
         keep_existing = true;
         // Rewrite without the torn line so appends start on a fresh line.
@@ -109,8 +114,8 @@ Journal::~Journal() {
     if (m_fd >= 0) ::close(m_fd);
 }
 
-const JournalEntry* Journal::find(const std::string& config_hash) const {
-    auto it = m_entries.find(config_hash);
+const JournalEntry* Journal::find(const std::string& state_hash) const {
+    auto it = m_entries.find(state_hash);
     return it == m_entries.end() ? nullptr : &it->second;
 }
 
@@ -133,7 +138,7 @@ Result<void> Journal::write_line(const Json& line) {
 
 Result<void> Journal::append(const JournalEntry& entry) {
     TRY(write_line(entry_to_json(entry)));
-    m_entries[entry.config_hash] = entry;
+    m_entries[entry.state_hash] = entry;
     return success();
 }
 

@@ -14,12 +14,12 @@ namespace {
 JournalEntry entry(int id, std::string hash, Verdict verdict) {
     JournalEntry e;
     e.id = id;
-    e.config_hash = std::move(hash);
+    e.state_hash = std::move(hash);
     e.disabled = {"A", "B"};
     e.outcome.verdict = verdict;
     e.outcome.evidence = {"the host test exited with status 7"};
     e.outcome.seconds = {{"build", 12.5}, {"boot", 3.0}};
-    e.outcome.built = true;
+    e.outcome.counts = {{"builds", 1}};
     return e;
 }
 
@@ -45,7 +45,7 @@ TEST_CASE("journal: what one run appends, a resumed run finds by state hash", "[
     REQUIRE(first);
     CHECK(first->id == 1);
     CHECK(first->outcome.verdict == Verdict::pass);
-    CHECK(first->outcome.built);
+    CHECK(first->outcome.counts.at("builds") == 1);
     CHECK(first->outcome.seconds.at("build") == 12.5);
     CHECK(first->disabled == std::vector<std::string>{"A", "B"});
     const JournalEntry* second = resumed->find("h2");
@@ -92,4 +92,17 @@ TEST_CASE("journal: a torn last line is dropped, other inputs are refused, a fre
     REQUIRE(fresh);
     CHECK(fresh->size() == 0);
     CHECK_FALSE(fresh->find("h1"));
+}
+
+TEST_CASE("journal: a journal written before counts still says which trials built a kernel", "[minimize][journal]") {
+    auto dir = TempDir::create("tinyx-journal-");
+    REQUIRE(dir);
+    const auto path = dir->path() / "journal.jsonl";
+    REQUIRE(write_file_atomic(path, "{\"strategy\":\"group\"}\n"
+                                    "{\"id\":1,\"config_hash\":\"h1\",\"disabled\":[],\"verdict\":\"pass\",\"built\":true,"
+                                    "\"seconds\":{},\"evidence\":[]}\n"));
+    auto journal = Journal::open(path, Json{{"strategy", "group"}}, true);
+    REQUIRE(journal);
+    REQUIRE(journal->find("h1"));
+    CHECK(journal->find("h1")->outcome.counts.at("builds") == 1);
 }

@@ -52,7 +52,7 @@ struct TrialRecord {
     int id = 0;
     std::vector<Item> disabled; // what the strategy asked to remove
     std::vector<Item> removed;  // candidates that actually fell (resolved effect)
-    std::string config_hash;
+    std::string state_hash;
     Verdict verdict = Verdict::fail;
     bool cached = false;   // judged by an earlier trial of the same state (same_as)
     bool inferred = false; // failure implied by trial same_as, whose candidates are a superset
@@ -80,7 +80,7 @@ struct EngineResult {
     int cache_hits = 0;        // verdicts taken from an identical earlier state
     int inferred = 0;          // failures implied by an earlier failing superset state
     int replayed = 0;
-    int builds = 0;
+    std::map<std::string, int> counts; // the evaluations' counts, added up (TrialOutcome::counts)
     int resolves = 0;          // domain remove() calls
     int skipped_no_effect = 0; // removals the domain refused, decided without a trial
     double seconds = 0;

@@ -35,7 +35,9 @@ struct TrialOutcome {
     Verdict verdict = Verdict::fail;
     std::vector<std::string> evidence; // last lines of the test/console/build log
     std::map<std::string, double> seconds; // "build", "boot", "test", ... (the report's seconds)
-    bool built = false;                     // a kernel build ran for this trial
+    // What the evaluation spent that the report counts, by name ({"builds": 1}: a kernel was
+    // built for this trial). The engine adds them up (EngineResult::counts).
+    std::map<std::string, int> counts;
     // What was run again before this verdict, and why ("boot: timed out ...", "build: the
     // compiler was killed ..."): machine trouble that did not decide the trial.
     std::vector<std::string> retries;

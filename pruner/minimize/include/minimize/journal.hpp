@@ -18,7 +18,7 @@ namespace tinyx::minimize {
 
 struct JournalEntry {
     int id = 0;
-    std::string config_hash;
+    std::string state_hash;
     std::vector<std::string> disabled;
     TrialOutcome outcome;
 };
@@ -33,7 +33,7 @@ class Journal {
     Journal& operator=(Journal&&) = delete;
     ~Journal();
 
-    const JournalEntry* find(const std::string& config_hash) const;
+    const JournalEntry* find(const std::string& state_hash) const;
     std::size_t size() const { return m_entries.size(); }
     Result<void> append(const JournalEntry& entry);
 
