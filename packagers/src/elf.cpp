@@ -110,7 +110,8 @@ std::string expand_origin(std::string_view entry, const std::filesystem::path& o
     return out;
 }
 
-Result<ElfFile> read_elf(const std::filesystem::path& path) {
+Result<ElfFile> read_elf(const std::filesystem::path& path, std::string_view arch_name) {
+    TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
     const std::string where = path.string();
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
@@ -126,10 +127,10 @@ Result<ElfFile> read_elf(const std::filesystem::path& path) {
     std::uint16_t machine = 0;
     if (!image.read(18, machine)) return Error::bad_input(str(where, ": truncated ELF header"));
     if (elf_data == ELFDATA2MSB) machine = std::uint16_t((machine >> 8) | (machine << 8));
-    if (machine != EM_X86_64 || elf_class != ELFCLASS64 || elf_data != ELFDATA2LSB) {
+    if (machine != arch->elf_machine || elf_class != ELFCLASS64 || elf_data != ELFDATA2LSB) {
         const char* bits = elf_class == ELFCLASS32 ? "32-bit" : elf_class == ELFCLASS64 ? "64-bit" : "unknown-class";
-        return Error::bad_input(str(where, ": ELF file for ", elf_machine_name(machine), " (", bits,
-                                    "); tinyx builds x86-64 images and only takes 64-bit x86-64 ELF files"));
+        return Error::bad_input(str(where, ": ELF file for ", elf_machine_name(machine), " (", bits, "); tinyx builds ",
+                                    arch->name, " images here and only takes 64-bit ", arch->elf_name, " ELF files"));
     }
 
     Elf64_Ehdr header;

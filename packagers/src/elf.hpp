@@ -2,6 +2,8 @@
 // executing it (ldd may run the program; see docs/packagers.md).
 #pragma once
 
+#include "core/arch.hpp"
+
 #include "core/result.hpp"
 
 #include <cstdint>
@@ -28,9 +30,9 @@ struct ElfFile {
 // True when the file starts with the ELF magic (cheap; reads four bytes, never fails).
 bool has_elf_magic(const std::filesystem::path& path);
 
-// Parse an x86-64 ELF file. A non-ELF file or an ELF file for another machine
+// Parse a 64-bit ELF file of the architecture (core/arch.hpp). A non-ELF file or an ELF file for another machine
 // or class is a bad-input error naming the file (and the machine).
-Result<ElfFile> read_elf(const std::filesystem::path& path);
+Result<ElfFile> read_elf(const std::filesystem::path& path, std::string_view arch = kDefaultArch);
 
 // Human name of an e_machine value ("x86-64", "AArch64", "Intel 80386", "machine 183").
 std::string elf_machine_name(std::uint16_t machine);

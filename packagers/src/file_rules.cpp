@@ -1,5 +1,7 @@
 #include "file_rules.hpp"
 
+#include "core/arch.hpp"
+
 #include "core/strings.hpp"
 
 #include <algorithm>
@@ -34,7 +36,7 @@ const char* const k_dropped_dirs[] = {
     "/etc/ufw", "/etc/apparmor.d", "/etc/update-motd.d", "/usr/share/initramfs-tools", "/etc/initramfs-tools",
     "/usr/lib/lsb", "/lib/lsb",
     // build-time files
-    "/usr/include", "/usr/lib/pkgconfig", "/usr/share/pkgconfig", "/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/src",
+    "/usr/include", "/usr/lib/pkgconfig", "/usr/share/pkgconfig", "/usr/src",
     "/usr/share/debhelper", "/usr/share/aclocal", "/usr/share/cmake",
 };
 
@@ -56,6 +58,9 @@ const char* file_role_name(FileRole role) {
 FileRole classify_package_path(const std::string& path) {
     for (const char* dir : k_dropped_dirs)
         if (under(path, dir)) return FileRole::dropped;
+    // pkg-config files of a multiarch library directory (/usr/lib/<triplet>/pkgconfig): build-time only.
+    for (const auto& name : arch_names())
+        if (under(path, str("/usr/lib/", find_arch(name).value()->multiarch, "/pkgconfig"))) return FileRole::dropped;
     if (ends_with(path, ".a") || ends_with(path, ".la") || ends_with(path, ".h")) return FileRole::dropped;
     if (under(path, "/etc")) return FileRole::config;
     if (under(path, "/var") || under(path, "/run") || under(path, "/srv")) return FileRole::state;

@@ -13,9 +13,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The trusted directories glibc searches after ld.so.cache on x86-64 Debian
-// (multiarch first, then the traditional ones).
-const char* const k_default_dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"};
+// The trusted directories glibc searches after ld.so.cache on Debian: the architecture's
+// multiarch ones first, then the traditional ones.
+std::vector<fs::path> default_dirs(const Arch& arch) {
+    return {fs::path("/lib") / arch.multiarch, fs::path("/usr/lib") / arch.multiarch, "/lib64", "/usr/lib64", "/lib", "/usr/lib"};
+}
 
 fs::path under_root(const fs::path& root, const fs::path& absolute) {
     if (root == "/" || root.empty()) return absolute;
@@ -63,12 +65,13 @@ Result<void> parse_ld_so_conf(const fs::path& root, const fs::path& file, std::v
     return success();
 }
 
-Result<LibraryResolver> LibraryResolver::load(const fs::path& root) {
+Result<LibraryResolver> LibraryResolver::load(const fs::path& root, std::string_view arch_name) {
+    TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
     LibraryResolver resolver;
     resolver.m_root = root;
     std::vector<fs::path> dirs;
     TRY(parse_ld_so_conf(root, "/etc/ld.so.conf", dirs));
-    for (const char* d : k_default_dirs) dirs.emplace_back(d);
+    for (auto& d : default_dirs(*arch)) dirs.push_back(std::move(d));
     for (auto& d : dirs)
         if (std::find(resolver.m_system_dirs.begin(), resolver.m_system_dirs.end(), d) == resolver.m_system_dirs.end())
             resolver.m_system_dirs.push_back(d);

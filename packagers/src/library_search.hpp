@@ -5,6 +5,8 @@
 // the guest does not inherit the builder's environment.
 #pragma once
 
+#include "core/arch.hpp"
+
 #include "core/result.hpp"
 #include "elf.hpp"
 
@@ -20,7 +22,7 @@ namespace tinyx::packagers {
 class LibraryResolver {
   public:
     // Reads `root`/etc/ld.so.conf (a missing file just means no extra directories).
-    static Result<LibraryResolver> load(const std::filesystem::path& root = "/");
+    static Result<LibraryResolver> load(const std::filesystem::path& root = "/", std::string_view arch = kDefaultArch);
 
     // The host path of DT_NEEDED `name` as the loader would pick it for `requester`,
     // loaded (directly or through others) by `executable`. Nothing if not found.

@@ -1,5 +1,6 @@
 #include "profiles/profile.hpp"
 
+#include "core/arch.hpp"
 #include "core/range.hpp"
 #include "core/strings.hpp"
 #include "harness/boot.hpp"
@@ -75,8 +76,9 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
         return Error::bad_input(str(where, ": kind: '", profile.kind, "' (expected baselet, pool or app)"));
     TRY_ASSIGN(profile.name, json_string(document, "name", where));
     TRY_ASSIGN(profile.description, optional_string(document, "description", where));
-    TRY_ASSIGN(profile.arch, optional_string(document, "arch", where, "x86_64"));
-    if (profile.arch != "x86_64") return Error::bad_input(str(where, ": arch: '", profile.arch, "' is not supported (x86_64)"));
+    TRY_ASSIGN(profile.arch, optional_string(document, "arch", where, std::string(kDefaultArch)));
+    if (!find_arch(profile.arch))
+        return Error::bad_input(str(where, ": arch: '", profile.arch, "' is not a known architecture (", join(arch_names(), ", "), ")"));
     TRY_ASSIGN(profile.platform, optional_string(document, "platform", where));
     TRY_ASSIGN(profile.tinyx_version, optional_string(document, "tinyx_version", where));
     if (document.contains("kernel")) {

@@ -4,7 +4,7 @@
 //
 // Typical use (the pruner's loop):
 //
-//     TRY_ASSIGN(auto tree, kconfig::locate_source_tree(kernel_src, "x86_64"));   // source_tree.hpp
+//     TRY_ASSIGN(auto tree, kconfig::locate_source_tree(kernel_src, "x86_64"));   // once; source_tree.hpp
 //     TRY_ASSIGN(auto kc, kconfig::Kconfig::load(tree));        // ~0.15 s, $(shell) results cached
 //     kc->read_config(start_text);                              // like `conf` reading .config
 //     std::string resolved = kc->write_config();                // == make olddefconfig

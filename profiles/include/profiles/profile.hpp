@@ -9,6 +9,7 @@
 // ("nginx.json: test.forward[0]: expected a port number 1-65535").
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/fs.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
@@ -55,7 +56,7 @@ struct Profile {
     std::string kind; // "baselet", "pool" or "app"
     std::string name;
     std::string description;
-    std::string arch = "x86_64";
+    std::string arch = std::string(kDefaultArch);
     std::string kernel_version; // "6.1.192"; empty = any
     std::string platform;       // baselet name an app profile was built on, e.g. "qemu-x86_64"
     std::string tinyx_version;

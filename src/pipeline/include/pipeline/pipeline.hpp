@@ -16,6 +16,7 @@
 // never leaves one claiming success.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/fs.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
@@ -47,7 +48,7 @@ struct BuildRequest {
     std::optional<fs::path> hint_profile;
     std::optional<fs::path> kernel_src;
     std::optional<fs::path> image_store; // default: next to the kept build directory
-    std::string arch = "x86_64";
+    std::string arch = std::string(kDefaultArch);
     std::optional<fs::path> baselet;    // default: the shipped qemu-x86_64 baselet
     std::optional<fs::path> pool;       // default: the shipped server pool
     harness::AccelChoice accel = harness::AccelChoice::automatic;
