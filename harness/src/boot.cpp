@@ -346,6 +346,10 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
     TRY_ASSIGN(auto channel, MarkerChannel::listen());
     QemuLaunch launch;
     TRY_ASSIGN(launch.qemu, qemu_program(m_request.target));
+    TRY_ASSIGN(const Platform* platform, find_platform(m_request.target.platform));
+    TRY_ASSIGN(const Arch* arch, find_arch(m_request.target.arch));
+    launch.machine = std::string(platform->qemu_machine.empty() ? arch->qemu_machine : platform->qemu_machine);
+    launch.mmio_devices = !platform->pci;
     launch.kernel = m_request.target.kernel;
     launch.initrd = m_request.target.initrd;
     launch.disk = m_request.target.disk;
@@ -525,6 +529,8 @@ Result<void> validate(const BootRequest& request) {
 }
 
 Result<void> validate_all_but_kernel(const BootRequest& request) {
+    TRY(find_platform(request.target.platform));
+    TRY(find_arch(request.target.arch));
     if (request.target.initrd) TRY(need_file(*request.target.initrd, "--initrd"));
     if (request.target.disk) TRY(need_file(*request.target.disk, "--disk"));
     TRY(check_range("--memory", request.target.memory_mb, kMemoryRangeMb));

@@ -51,6 +51,7 @@ std::vector<std::string> qemu_argv(const QemuLaunch& launch) {
                                      "-nodefaults", "-no-user-config",
                                      // A guest reboot (our init's way to end the VM, or panic=-1) ends QEMU.
                                      "-no-reboot", "-display", "none"};
+    if (!launch.machine.empty()) argv.insert(argv.end(), {"-M", launch.machine});
     if (launch.accel == Accelerator::kvm)
         argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
     else
@@ -58,24 +59,33 @@ std::vector<std::string> qemu_argv(const QemuLaunch& launch) {
     argv.insert(argv.end(), {"-m", std::to_string(launch.memory_mb), "-smp", std::to_string(launch.cpus)});
     argv.insert(argv.end(), {"-chardev", "file,id=console,path=" + qemu_escape(launch.console_log.string()), "-serial",
                              "chardev:console"});
-    // The second serial port (ttyS1) is the marker channel: QEMU connects to our socket.
-    if (!launch.marker_socket.empty())
-        argv.insert(argv.end(), {"-chardev", "socket,id=markers,path=" + qemu_escape(launch.marker_socket.string()),
-                                 "-serial", "chardev:markers"});
+    // The second serial port (ttyS1) is the marker channel: QEMU connects to our socket. A microvm
+    // wires only the first -serial to a UART, so there it is an ISA serial device of its own.
+    if (!launch.marker_socket.empty()) {
+        argv.insert(argv.end(), {"-chardev", "socket,id=markers,path=" + qemu_escape(launch.marker_socket.string())});
+        if (launch.mmio_devices)
+            argv.insert(argv.end(), {"-device", "isa-serial,chardev=markers,index=1"});
+        else
+            argv.insert(argv.end(), {"-serial", "chardev:markers"});
+    }
     argv.insert(argv.end(), {"-kernel", launch.kernel.string(), "-append", launch.kernel_command_line});
     if (launch.initrd) argv.insert(argv.end(), {"-initrd", launch.initrd->string()});
     if (launch.disk) {
         std::string format = ends_with(launch.disk->string(), ".qcow2") ? "qcow2" : "raw";
         // snapshot=on: a boot never changes the image, so repeated boots test the same bytes.
-        argv.insert(argv.end(), {"-drive", str("file=", qemu_escape(launch.disk->string()), ",format=", format,
-                                               ",if=virtio,snapshot=on")});
+        const std::string drive = str("file=", qemu_escape(launch.disk->string()), ",format=", format);
+        if (launch.mmio_devices)
+            argv.insert(argv.end(), {"-drive", drive + ",snapshot=on,if=none,id=disk0", "-device", "virtio-blk-device,drive=disk0"});
+        else
+            argv.insert(argv.end(), {"-drive", drive + ",if=virtio,snapshot=on"});
     }
     // restrict=on: the guest reaches nothing outside (the host's forwards still reach it).
     std::string netdev = launch.outbound_network ? "user,id=n0" : "user,id=n0,restrict=on";
     for (const auto& forward : launch.forwards)
         netdev += str(",hostfwd=tcp:127.0.0.1:", forward.host_port, "-:", forward.guest_port);
     // romfile= (empty): no PXE option ROM, we boot with -kernel.
-    argv.insert(argv.end(), {"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,romfile="});
+    argv.insert(argv.end(), {"-netdev", netdev, "-device",
+                             launch.mmio_devices ? "virtio-net-device,netdev=n0" : "virtio-net-pci,netdev=n0,romfile="});
     argv.insert(argv.end(), launch.extra_args.begin(), launch.extra_args.end());
     return argv;
 }

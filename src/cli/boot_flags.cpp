@@ -40,6 +40,7 @@ void BootFlags::apply_to(harness::BootRequest& request) const {
     request.target.append = append;
     request.target.accel = accel_choice(accel);
     request.target.outbound_network = outbound_network;
+    if (!platform.empty()) request.target.platform = platform;
     if (memory_mb) request.target.memory_mb = *memory_mb;
     if (timeout_seconds) request.test.timeout_seconds = *timeout_seconds;
 }
@@ -58,6 +59,10 @@ void add_boot_flags(CLI::App* cmd, BootFlags& flags, const std::string& timeout_
     cmd->add_option("--append", flags.append, "Extra kernel command-line arguments");
     cmd->add_option("--accel", flags.accel, "auto (probe KVM once per host, else TCG), kvm or tcg")
         ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+    cmd->add_option("--platform", flags.platform,
+                    str("The machine the image runs on: ", join(harness::platform_names(), ", "), " (default ",
+                        harness::kDefaultPlatform, "; the microVMs have no PCI: virtio devices over MMIO)"))
+        ->check(CLI::IsMember(harness::platform_names()));
     cmd->add_flag("--outbound-network", flags.outbound_network,
                   "Let the guest reach the network outside (default: QEMU user networking with restrict=on, the guest "
                   "reaches nothing; forwarded ports still reach it)");

@@ -16,6 +16,7 @@ namespace tinyx::cli {
 
 struct BootFlags {
     std::string guest_test, host_test, append, accel = "auto";
+    std::string platform; // empty: the default (or, for build, the profile's)
     std::vector<int> forwards;
     std::optional<int> memory_mb;
     std::optional<double> timeout_seconds;
@@ -27,8 +28,8 @@ struct BootFlags {
     void apply_to(harness::BootRequest& request) const;
 };
 
-// Adds --guest-test, --host-test, --forward, --memory, --timeout, --append, --accel and
-// --outbound-network. `timeout_help` says what the timeout bounds in this command.
+// Adds --guest-test, --host-test, --forward, --memory, --timeout, --append, --accel,
+// --outbound-network and --platform. `timeout_help` says what the timeout bounds in this command.
 void add_boot_flags(CLI::App* cmd, BootFlags& flags, const std::string& timeout_help);
 
 // A CLI11 check for a NumberRange: finite numbers in range only ("inf", "nan", 1e400 fail).

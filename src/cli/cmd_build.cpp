@@ -33,6 +33,7 @@ Result<int> run_build(BuildOptions& options) {
     if (!options.baselet.empty()) request.baselet = fs::path(options.baselet);
     if (!options.pool.empty()) request.pool = fs::path(options.pool);
     request.accel = accel_choice(options.boot.accel);
+    request.platform = options.boot.platform;
 
     bool app_flags = !options.app.empty();
     if (!app_flags && (!options.run.empty() || !options.includes.empty() || !options.excludes.empty() || options.no_busybox))

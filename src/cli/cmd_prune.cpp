@@ -79,6 +79,8 @@ Result<int> run_prune(const PruneOptions& options) {
             return Error::bad_input("kernel trials need a test: --guest-test or --host-test");
         pruner::KernelBuildOptions build;
         build.tree = tree;
+        TRY_ASSIGN(const harness::Platform* platform, harness::find_platform(boot.target.platform));
+        build.image_format = platform->kernel_format;
         if (!options.image_store.empty()) build.image_store = options.image_store;
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
         request.evaluator = trials.evaluator;

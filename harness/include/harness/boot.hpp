@@ -20,6 +20,7 @@
 #pragma once
 
 #include "harness/accel.hpp"
+#include "harness/platform.hpp"
 #include "harness/qemu_args.hpp"
 
 #include "core/arch.hpp"
@@ -54,7 +55,8 @@ struct BootTarget {
     std::optional<std::filesystem::path> disk;
     int memory_mb = 256;
     AccelChoice accel = AccelChoice::automatic;
-    std::string arch = std::string(kDefaultArch); // the guest's architecture (core/arch.hpp)
+    std::string arch = std::string(kDefaultArch);         // the guest's architecture (core/arch.hpp)
+    std::string platform = std::string(kDefaultPlatform); // the machine it runs on (harness/platform.hpp)
     std::filesystem::path qemu;                    // default: the architecture's QEMU (qemu-system-x86_64)
     std::string append; // extra kernel arguments
     // QEMU user networking with restrict=on unless true: the guest reaches nothing outside

@@ -48,6 +48,8 @@ const char* accelerator_name(Accelerator accel);
 
 struct QemuLaunch {
     std::filesystem::path qemu; // the QEMU binary (harness::qemu_program)
+    std::string machine;        // -M (harness/platform.hpp, else the architecture's); empty: QEMU's default
+    bool mmio_devices = false;  // a machine without PCI: virtio devices on MMIO, the channel on a second ISA serial
     std::filesystem::path kernel;
     std::optional<std::filesystem::path> initrd; // with a disk: a loader that mounts it
     std::optional<std::filesystem::path> disk;   // raw, or qcow2 when the name ends in .qcow2

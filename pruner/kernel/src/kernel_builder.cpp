@@ -118,13 +118,22 @@ std::string KernelBuilder::resolution_key(std::string_view config_text) const {
 }
 
 KernelStore KernelBuilder::image_store() const {
-    if (!m_options.image_store.empty()) return KernelStore(m_options.image_store);
-    return KernelStore(m_options.build_dir.parent_path() / (m_options.build_dir.filename().string() + "-images"));
+    const std::string suffix = m_options.image_format == harness::KernelFormat::elf ? ".vmlinux" : ".kernel";
+    if (!m_options.image_store.empty()) return KernelStore(m_options.image_store, suffix);
+    return KernelStore(m_options.build_dir.parent_path() / (m_options.build_dir.filename().string() + "-images"), suffix);
+}
+
+std::string KernelBuilder::image_target() const {
+    return harness::kernel_file_name(*m_options.tree.arch, m_options.image_format); // make vmlinux / make bzImage
+}
+
+std::string KernelBuilder::image_path() const {
+    return m_options.image_format == harness::KernelFormat::elf ? "vmlinux" : m_options.tree.arch->kernel_image_path();
 }
 
 std::vector<std::string> KernelBuilder::make_argv(const std::string& target) const {
     auto argv = kconfig::make_argv(m_options.tree, m_options.build_dir, target);
-    if (target == m_options.tree.arch->kernel_image) {
+    if (target == image_target()) {
         // Before the target, as always: parallel, and ccache in front of the compiler.
         std::vector<std::string> build{str("-j", m_options.jobs)};
         if (m_options.ccache) build.push_back("CC=ccache gcc");
@@ -227,7 +236,7 @@ Result<BuildOutcome> KernelBuilder::build(std::string_view config_text, const Wh
 Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome, std::chrono::steady_clock::time_point start) {
     const fs::path log_path = m_options.build_dir / "tinyx-build.log";
     ProcessSpec make;
-    make.argv = make_argv(std::string(m_options.tree.arch->kernel_image));
+    make.argv = make_argv(image_target());
     // Reproducible, and identical across trials so unchanged objects stay cached.
     // KBUILD_BUILD_VERSION fixes the "#N" that init/version counts up build by build in a kept
     // build directory: the same config gives the same bytes however often it was built.
@@ -253,11 +262,11 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
         const std::string log_text = log ? *log : "";
         if (auto fault = classify_build_failure(run, log_text, free_space(m_options.build_dir))) return fault;
         outcome.log_tail = last_lines(log_text, 20);
-        outcome.log_tail.push_back(str("make ", m_options.tree.arch->kernel_image, " ", run.describe(), " (log: ", log_path.string(), ")"));
+        outcome.log_tail.push_back(str("make ", image_target(), " ", run.describe(), " (log: ", log_path.string(), ")"));
         return std::optional<BuildFault>{};
     }
     const KernelStore store = image_store();
-    outcome.kernel.image = m_options.build_dir / m_options.tree.arch->kernel_image_path();
+    outcome.kernel.image = m_options.build_dir / image_path();
     std::error_code ec;
     outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.image, ec));
     if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.image.string(), " is missing"));

@@ -45,7 +45,7 @@ Result<fs::path> KernelStore::put(const std::string& config_hash, const fs::path
     std::vector<std::pair<fs::file_time_type, fs::path>> images;
     std::error_code ec;
     for (const auto& item : fs::directory_iterator(m_dir, ec)) {
-        if (item.path().extension() != ".kernel") continue;
+        if (item.path().extension() != m_suffix) continue;
         images.emplace_back(item.last_write_time(ec), item.path());
     }
     if (images.size() > m_capacity) {

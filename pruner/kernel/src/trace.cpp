@@ -193,7 +193,7 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     }
     const fs::path work = request.out_dir / "coverage";
     TRY(make_directories(work));
-    const std::string image_name(request.build.tree.arch->kernel_image);
+    const std::string image_name = harness::kernel_file_name(*request.build.tree.arch, request.build.image_format);
     TRY(copy_file_atomic(built.kernel.image, work / image_name));
 
     // Every translated guest block into a log; only kernel addresses (the upper half).

@@ -68,6 +68,7 @@ struct BuildContext {
     profiles::AppSpec app;
     profiles::TestSpec test;
     WantedOptions wanted;
+    const harness::Platform* platform = nullptr; // the machine the image is for
     kconfig::SourceTree tree;
     std::unique_ptr<kconfig::Kconfig> kconfig;
     packagers::RootfsRequest rootfs;
@@ -101,7 +102,10 @@ std::function<void(const std::string&)> progress_line(std::optional<log::Progres
 
 // inputs.cpp: profiles, app, test, wanted options, the kernel tree and its Kconfig.
 Result<void> resolve_inputs(BuildContext& context);
-Result<WantedOptions> wanted_options(const BuildRequest& request, const std::optional<profiles::Profile>& profile);
+Result<WantedOptions> wanted_options(const BuildRequest& request, const std::optional<profiles::Profile>& profile,
+                                     const std::string& default_baselet);
+// The kernel file of this build in the output directory ("bzImage", or "vmlinux" for Firecracker).
+std::string kernel_file_name(const BuildContext& context);
 
 // kernel_passes.cpp
 Result<void> compose_start_config(BuildContext& context);
@@ -123,5 +127,7 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
 // The candidates the final config keeps, each with why (pruning evidence, the profile, the pool).
 std::vector<profiles::OptionSetting> kept_options(const BuildContext& context);
 Result<BuildResult> ship(BuildContext& context);
+// Firecracker's --config-file for the image (written by ship on the firecracker platform).
+Json firecracker_config(const BuildContext& context);
 
 } // namespace tinyx::pipeline

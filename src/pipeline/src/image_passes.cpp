@@ -16,6 +16,8 @@ Result<void> gather(BuildContext& context) {
     // The boot every kernel of this build gets: trials, and the final verification.
     context.boot.target.initrd = image.image;
     context.boot.target.accel = context.request.accel;
+    context.boot.target.platform = std::string(context.platform->name);
+    context.boot.target.arch = std::string(context.tree.arch->name);
     profiles::apply_test(context.test, context.boot);
     return success();
 }

@@ -40,10 +40,12 @@ void show_what_a_profile_runs(const fs::path& path, const profiles::AppSpec* app
 
 } // namespace
 
-Result<WantedOptions> wanted_options(const BuildRequest& request, const std::optional<profiles::Profile>& profile) {
+Result<WantedOptions> wanted_options(const BuildRequest& request, const std::optional<profiles::Profile>& profile,
+                                     const std::string& default_baselet) {
     auto profiles_dir = profiles::shipped_profiles_dir();
     WantedOptions wanted;
-    TRY_ASSIGN(wanted.baselet, profiles::load_profile(request.baselet ? *request.baselet : profiles_dir / "baselets/qemu-x86_64.json"));
+    TRY_ASSIGN(wanted.baselet, profiles::load_profile(request.baselet ? *request.baselet
+                                                                      : profiles_dir / "baselets" / (default_baselet + ".json")));
     if (profile) {
         wanted.candidates = profile->options;
     } else {
@@ -100,7 +102,25 @@ Result<void> resolve_inputs(BuildContext& context) {
             show_what_a_profile_runs(*request.profile, request.app ? nullptr : &context.app,
                                      request.test ? nullptr : &context.test);
     }
-    TRY_ASSIGN(context.wanted, wanted_options(request, profile));
+    // The platform: as asked, else the profile's, else qemu-pc. A profile decided for another
+    // platform is not reused silently: its options would carry that platform's devices (PCI) or
+    // lack this one's (virtio-mmio). With --prune it is the start of a pruning for this platform.
+    std::string platform_name = request.platform;
+    if (platform_name.empty()) platform_name = profile && !profile->platform.empty() ? profile->platform : std::string(harness::kDefaultPlatform);
+    TRY_ASSIGN(context.platform, harness::find_platform(platform_name));
+    TRY_ASSIGN(const Arch* arch, find_arch(request.arch));
+    if (profile && !profile->platform.empty()) {
+        TRY_ASSIGN(const harness::Platform* made_for, harness::find_platform(profile->platform));
+        if (made_for != context.platform && made_for->baselet(*arch) == context.platform->baselet(*arch))
+            log::info(str("profile '", profile->name, "' was made for ", made_for->name, "; ", context.platform->name,
+                          " takes the same kernel options (baselet ", context.platform->baselet(*arch), ")"));
+        else if (made_for != context.platform && !(request.prune && request.prune_kernel))
+            return Error::bad_input(str("profile '", profile->name, "' was made for platform ", made_for->name, "; this build is for ",
+                                        context.platform->name, ": its kernel options do not fit (give --platform ",
+                                        made_for->name, ", or --prune to decide them for ", context.platform->name,
+                                        ", starting from the profile's options)"));
+    }
+    TRY_ASSIGN(context.wanted, wanted_options(request, profile, context.platform->baselet(*arch)));
     if (request.prune && profile) log::info("--prune with --profile: pruning starts from the profile's options");
 
     TRY(make_directories(request.out_dir));

@@ -17,11 +17,16 @@ namespace {
 pruner::KernelBuildOptions build_options(const BuildContext& context) {
     pruner::KernelBuildOptions options;
     options.tree = context.tree;
+    options.image_format = context.platform->kernel_format;
     if (context.request.image_store) options.image_store = *context.request.image_store;
     return options;
 }
 
 } // namespace
+
+std::string kernel_file_name(const BuildContext& context) {
+    return harness::kernel_file_name(*context.tree.arch, context.platform->kernel_format);
+}
 
 std::vector<profiles::OptionSetting> enabled_options(const std::vector<profiles::OptionSetting>& requested,
                                                      const std::string& resolved, const std::string& why_prefix) {
@@ -161,7 +166,7 @@ Result<void> build_kernel(BuildContext& context) {
         error.details = outcome.log_tail;
         return error;
     }
-    const std::string image_name(context.tree.arch->kernel_image);
+    const std::string image_name = kernel_file_name(context);
     TRY(copy_file_atomic(outcome.kernel.image, out_dir / image_name));
     TRY(write_file_atomic(out_dir / "config", outcome.kernel.config));
     if (!outcome.from_store)

@@ -33,7 +33,7 @@ Result<void> run_pass(const Pass& pass, BuildContext& context) {
 Result<BuildResult> build_kernel_only(BuildContext& context) {
     for (const Pass& pass : build_passes())
         if (pass.run == compose_start_config || pass.run == build_kernel) TRY(run_pass(pass, context));
-    const auto image = context.request.out_dir / context.tree.arch->kernel_image;
+    const auto image = context.request.out_dir / kernel_file_name(context);
     BuildResult result;
     result.passed = true;
     result.out_dir = context.request.out_dir;

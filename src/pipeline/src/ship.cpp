@@ -29,7 +29,7 @@ profiles::Profile output_profile(const BuildContext& context, const std::vector<
     out.description = profile ? profile->description : "";
     out.kernel_version = context.tree.version;
     out.arch = std::string(context.tree.arch->name);
-    out.platform = context.wanted.baselet.name;
+    out.platform = std::string(context.platform->name);
     out.tinyx_version = TINYX_VERSION;
     out.options = kept;
     out.app = profiles::rebase_host_paths(context.app, fs::current_path());
@@ -40,6 +40,25 @@ profiles::Profile output_profile(const BuildContext& context, const std::vector<
 }
 
 } // namespace
+
+Json firecracker_config(const BuildContext& context) {
+    // Firecracker's --config-file: paths relative to the output directory (run it from there).
+    // The args Firecracker's guides use (reboot=k: a reboot is the i8042 reset Firecracker
+    // stops on; pci=off: there is none), then what the image's test boots with.
+    std::string boot_args = "console=ttyS0 reboot=k panic=1 pci=off";
+    if (!context.test.append.empty()) boot_args += " " + context.test.append;
+    return Json{
+        {"boot-source", {{"kernel_image_path", kernel_file_name(context)},
+                         {"initrd_path", context.image.image.filename().string()},
+                         {"boot_args", boot_args}}},
+        {"drives", Json::array()},
+        {"machine-config", {{"vcpu_count", 1}, {"mem_size_mib", context.test.memory_mb}, {"smt", false}}},
+        // The init gives eth0 10.0.2.15/24 with 10.0.2.2 as the gateway (QEMU's user network):
+        // give the tap device 10.0.2.2/24 on the host (docs/platforms.md).
+        {"network-interfaces", Json::array({Json{{"iface_id", "eth0"}, {"guest_mac", "06:00:0a:00:02:0f"},
+                                                  {"host_dev_name", "tap0"}}})},
+    };
+}
 
 std::vector<profiles::OptionSetting> kept_options(const BuildContext& context) {
     auto kept = enabled_options(context.wanted.candidates, context.final_config, "");
@@ -67,7 +86,7 @@ Json render_report(const BuildContext& context) {
     }
     report["app"] = {{"app", context.app.app}, {"run", context.app.run}};
     report["kernel"] = {{"version", context.tree.version}, {"arch", context.tree.arch->name},
-                        {"image", context.tree.arch->kernel_image}, {"bytes", context.kernel.bytes},
+                        {"image", kernel_file_name(context)}, {"bytes", context.kernel.bytes},
                         {"config_hash", context.kernel.config_hash}, {"options_on_top_of_tinyconfig", kept.size()}};
     report["image"] = {{"file", image.image.filename().string()}, {"initramfs_bytes", image.image_bytes},
                        {"content_bytes", image.content_bytes}, {"entries", image.entries},
@@ -93,8 +112,10 @@ Json render_report(const BuildContext& context) {
     report["boot_option_pruning"] = context.boot_option_pruning ? context.boot_option_pruning->report : Json(nullptr);
     report["trials"] = context.kernel_pruning ? context.kernel_pruning->trials : Json::array();
     report["seconds"] = context.seconds;
-    report["outputs"] = {context.tree.arch->kernel_image, image.image.filename().string(), "manifest.json", "config",
+    report["platform"] = context.platform->name;
+    report["outputs"] = {kernel_file_name(context), image.image.filename().string(), "manifest.json", "config",
                          "profile.json", "report.json", "summary.md"};
+    if (context.platform->name == "firecracker") report["outputs"].push_back("vm-config.json");
     return report;
 }
 
@@ -147,6 +168,7 @@ Result<BuildResult> ship(BuildContext& context) {
     const auto& out_dir = context.request.out_dir;
     const auto kept = kept_options(context);
     TRY(profiles::save_profile(out_dir / "profile.json", output_profile(context, kept)));
+    if (context.platform->name == "firecracker") TRY(write_json_file(out_dir / "vm-config.json", firecracker_config(context)));
     if (!passed(context))
         if (auto advice = foreign_profile_advice(context)) log::warn(*advice);
     BuildResult result;

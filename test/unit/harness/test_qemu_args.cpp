@@ -116,3 +116,24 @@ TEST_CASE("qemu_argv appends extra arguments last, unchanged") {
     CHECK(std::vector<std::string>(argv.end() - 4, argv.end()) == launch.extra_args);
     CHECK(value_of(argv, "-device") == "virtio-net-pci,netdev=n0,romfile="); // the usual arguments are still there
 }
+
+TEST_CASE("qemu_argv on a machine without PCI: virtio devices on MMIO, the channel on an ISA serial port") {
+    QemuLaunch launch;
+    launch.qemu = "qemu-system-x86_64";
+    launch.machine = "microvm,x-option-roms=off,rtc=off,acpi=off";
+    launch.mmio_devices = true;
+    launch.kernel = "vmlinux";
+    launch.disk = "disk.raw";
+    launch.console_log = "c.log";
+    launch.marker_socket = "/tmp/m/markers";
+    launch.forwards = {{40001, 80}};
+    auto argv = qemu_argv(launch);
+    CHECK(value_of(argv, "-M") == "microvm,x-option-roms=off,rtc=off,acpi=off");
+    CHECK(value_of(argv, "-serial") == "chardev:console"); // the console is still the first UART
+    CHECK(has(argv, "isa-serial,chardev=markers,index=1"));
+    CHECK(std::count(argv.begin(), argv.end(), "-serial") == 1);
+    CHECK(has(argv, "virtio-net-device,netdev=n0"));
+    CHECK_FALSE(has(argv, "virtio-net-pci,netdev=n0,romfile="));
+    CHECK(value_of(argv, "-drive") == "file=disk.raw,format=raw,snapshot=on,if=none,id=disk0");
+    CHECK(has(argv, "virtio-blk-device,drive=disk0"));
+}

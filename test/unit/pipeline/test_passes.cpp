@@ -46,7 +46,7 @@ TEST_CASE("pipeline: the start config wants the baselet, then the profile's opti
     BuildRequest request;
     auto profile = profiles::load_profile(fs::path(TINYX_SOURCE_DIR) / "profiles/apps/busybox-httpd.json");
     REQUIRE(profile);
-    auto wanted = wanted_options(request, *profile);
+    auto wanted = wanted_options(request, *profile, "qemu-x86_64");
     REQUIRE(wanted);
     CHECK(wanted->baselet.name == "qemu-x86_64");
     REQUIRE(wanted->all.size() > wanted->baselet.options.size());
@@ -61,7 +61,7 @@ TEST_CASE("pipeline: the start config wants the baselet, then the profile's opti
     CHECK(it->value == "n");
 
     // Without a profile: the server pool.
-    auto pool = wanted_options(request, std::nullopt);
+    auto pool = wanted_options(request, std::nullopt, "qemu-x86_64");
     REQUIRE(pool);
     CHECK(pool->candidates.size() >= 50);
 }
@@ -74,7 +74,7 @@ TEST_CASE("pipeline: the config pass composes tinyconfig + the wanted options on
     auto tree = kconfig::locate_source_tree(kernel_tree(), "x86_64");
     REQUIRE(tree);
     context.tree = *tree;
-    auto wanted = wanted_options(request, std::nullopt);
+    auto wanted = wanted_options(request, std::nullopt, "qemu-x86_64");
     REQUIRE(wanted);
     context.wanted = *wanted;
     REQUIRE(compose_start_config(context));
@@ -101,6 +101,7 @@ TEST_CASE("pipeline: report.json and summary.md are rendered from the context, o
     context.app.run = "busybox httpd -f -p 80";
     context.tree.version = "6.1.0";
     context.tree.arch = *find_arch("x86_64");
+    context.platform = *harness::find_platform("qemu-pc");
     context.kernel.bytes = 1000000;
     context.kernel.config_hash = "abcd";
     context.image.image = "/out/initramfs.cpio.xz";

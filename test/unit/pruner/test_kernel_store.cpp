@@ -15,7 +15,7 @@ TEST_CASE("kernel store: keeps the most recently used images", "[pruner][store]"
     auto dir = TempDir::create("tinyx-store-");
     REQUIRE(dir);
     REQUIRE(write_file_atomic(dir->path() / "image", "bzImage bytes"));
-    KernelStore store(dir->path() / "images", 2);
+    KernelStore store(dir->path() / "images", ".kernel", 2);
     CHECK_FALSE(store.find("aaaa"));
     REQUIRE(store.put("aaaa", dir->path() / "image", "CONFIG_AAAA=y\n"));
     REQUIRE(store.put("bbbb", dir->path() / "image", "CONFIG_BBBB=y\n"));

@@ -21,6 +21,7 @@
 #include "pruner/terms.hpp"
 #include "core/fs.hpp"
 #include "core/process.hpp"
+#include "harness/platform.hpp"
 #include "kconfig/source_tree.hpp"
 #include "minimize/evaluator.hpp"
 #include "pruner/kconfig_domain.hpp"
@@ -38,6 +39,8 @@ struct KernelBuildOptions {
     kconfig::SourceTree tree; // located and checked once (kconfig::locate_source_tree)
     fs::path build_dir;          // default: cache_dir()/kernel-build/<sha of tree path>-<arch>
     fs::path image_store;        // the KernelStore's directory; default: <build_dir>-images
+    // What the platform boots: the arch's image (bzImage) or the ELF vmlinux (harness/platform.hpp).
+    harness::KernelFormat image_format = harness::KernelFormat::boot_image;
     bool ccache = true;
     int jobs = 0;                // 0: the number of CPUs
     std::chrono::seconds timeout{3 * 3600};
@@ -92,6 +95,9 @@ class KernelBuilder {
     explicit KernelBuilder(KernelBuildOptions options) : m_options(std::move(options)) {}
     // One `make <kernel image>`: ok, a failed build (log_tail), or a fault for the caller to retry or raise.
     Result<std::optional<BuildFault>> run_make(BuildOutcome& outcome, std::chrono::steady_clock::time_point start);
+    // The make target of the image and where the build leaves it (relative to the build dir).
+    std::string image_target() const;
+    std::string image_path() const;
     // What an input config resolves to depends on the tree, the arch and the compiler
     // (Kconfig asks it for CC_VERSION_TEXT and features): the key of KernelStore's
     // remembered resolutions.

@@ -25,7 +25,9 @@ class KernelStore {
   public:
     // 64 images of 1-3 MB: a whole pruning run of trials fits, so another app's run starting from the
     // same start config, or a profile rebuilt later, finds them (ccache is gigabytes; this is ~100 MB).
-    explicit KernelStore(fs::path dir, std::size_t capacity = 64) : m_dir(std::move(dir)), m_capacity(capacity) {}
+    // `suffix` tells the formats apart: a config's bzImage (".kernel") and its vmlinux (".vmlinux").
+    explicit KernelStore(fs::path dir, std::string suffix = ".kernel", std::size_t capacity = 64)
+        : m_dir(std::move(dir)), m_suffix(std::move(suffix)), m_capacity(capacity) {}
 
     // The stored image for a resolved config's hash (marked as recently used), if any.
     std::optional<fs::path> find(const std::string& config_hash) const;
@@ -41,10 +43,11 @@ class KernelStore {
     const fs::path& dir() const { return m_dir; }
 
   private:
-    fs::path entry(const std::string& config_hash) const { return m_dir / (config_hash + ".kernel"); }
+    fs::path entry(const std::string& config_hash) const { return m_dir / (config_hash + m_suffix); }
     fs::path config_entry(const std::string& config_hash) const { return m_dir / (config_hash + ".config"); }
     fs::path resolution_entry(const std::string& input_key) const { return m_dir / "resolutions" / input_key; }
     fs::path m_dir;
+    std::string m_suffix;
     std::size_t m_capacity;
 };
 

@@ -49,7 +49,10 @@ struct BuildRequest {
     std::optional<fs::path> kernel_src;
     std::optional<fs::path> image_store; // default: next to the kept build directory
     std::string arch = std::string(kDefaultArch);
-    std::optional<fs::path> baselet;    // default: the shipped qemu-x86_64 baselet
+    // The machine the image is for (harness/platform.hpp): its baselet, the kernel format, the
+    // boots of trials and verification. Empty: the profile's, else qemu-pc.
+    std::string platform;
+    std::optional<fs::path> baselet;    // default: the platform's shipped baselet (profiles/baselets/<platform>-<arch>.json)
     std::optional<fs::path> pool;       // default: the shipped server pool
     harness::AccelChoice accel = harness::AccelChoice::automatic;
     int verify_boots = 3;
