@@ -20,7 +20,7 @@ SURVEY = {
     "median_response_ms": {"Go / rump": 2.385, "Java / OSv": 0.771, "Go / Docker": 0.341, "Go / Debian VM": 0.705},
 }
 
-data = {k: load(k) for k in ("machine", "build", "sizes", "latency", "boot", "oracle", "pruning")}
+data = {k: load(k) for k in ("machine", "build", "sizes", "latency", "boot", "platforms", "oracle", "pruning")}
 provenance = load("provenance") or {}
 data["survey_reference"] = SURVEY
 json.dump({k: v for k, v in data.items() if v is not None}, open(os.path.join(out, "results.json"), "w"), indent=1)
@@ -96,6 +96,22 @@ if b and b["apps"]:
                   f"| {e['tinyx']['min_memory_mb']} / {e['stock']['min_memory_mb']} MB | {x(r['min_memory_tinyx_vs_stock'])} |")
     md += ["", f"Stock kernel: {b['stock_kernel']}. The Debian VM boots its own stock kernel, initrd and qcow2 "
            "with systemd; the two kernels boot the same initramfs (see docs/benchmarks.md).", ""]
+
+pl = data["platforms"]
+if pl and pl["apps"]:
+    md += [f"## Platforms: qemu-pc vs qemu-microvm ({pl.get('accel', '?')}, {pl['memory_mb']} MB, median of {pl['boots']})", ""]
+    md += provenance_line("platforms") + [
+           "Each app's two builds (profiles/apps/NAME.json, profiles/apps/qemu-microvm/NAME.json) boot the same "
+           "initramfs (the qemu-pc build's). Boot to serving: QEMU start → the app's port accepting, and → its "
+           "host test passing.", "",
+           "| app | kernel pc | kernel microvm | microvm ÷ pc | port accepting pc / microvm | ÷ | host test passed pc / microvm | ÷ |",
+           "|---|---|---|---|---|---|---|---|"]
+    for app, e in pl["apps"].items():
+        pc, mv, r = e["qemu-pc"], e["qemu-microvm"], e["ratio_microvm_vs_pc"]
+        md.append(f"| {app} | {pc['kernel_bytes']:,} B | {mv['kernel_bytes']:,} B | {x(r['kernel_bytes'])} "
+                  f"| {pc['app_started_median_s']:.2f} / {mv['app_started_median_s']:.2f} s | {x(r['app_started_median_s'])} "
+                  f"| {pc['serving_median_s']:.2f} / {mv['serving_median_s']:.2f} s | {x(r['serving_median_s'])} |")
+    md.append("")
 
 o = data["oracle"]
 if o and o["rows"]:

@@ -9,9 +9,10 @@
 #   bench/run.sh [--stages LIST] [--out DIR] [--skip-slow] [--with-real-pruning] [--no-deps]
 #
 #   --stages LIST         comma-separated, in this order by default:
-#                         deps,build,images,sizes,latency,boot,oracle,pruning,report
+#                         deps,build,images,sizes,latency,boot,platforms,oracle,pruning,report
+#                         (platforms: qemu-pc vs qemu-microvm builds of the same app)
 #   --out DIR             output directory (default out/bench; or $OUT)
-#   --skip-slow           build no kernels: leave out the build stage and the pruning stage's
+#   --skip-slow           build no kernels: leave out the build and platforms stages and the pruning stage's
 #                         real runs (the leaf pool, ~1 h; the stage reports earlier results)
 #   --with-real-pruning   also prune the 74-option server pool one option at a time and with
 #                         each other strategy (~15 h on 2 cores; resumable with RESUME=1);
@@ -22,7 +23,7 @@
 #   REQUESTS=200 BOOTS=2 ORACLE_K=5 ACCEL=tcg bench/run.sh --skip-slow --out /tmp/bench
 set -eu -o pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
-stages=deps,build,images,sizes,latency,boot,oracle,pruning,report
+stages=deps,build,images,sizes,latency,boot,platforms,oracle,pruning,report
 skip_slow=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 done
 if [ $skip_slow = 1 ]; then
     stages=${stages//build/}
+    stages=${stages//platforms/}
     export SKIP_SLOW=1
     [ "${RUN_REAL_PRUNING:-0}" = 1 ] && { echo "bench/run.sh: --skip-slow and --with-real-pruning contradict" >&2; exit 2; }
 fi
@@ -53,7 +55,7 @@ for stage in "${list[@]}"; do
     t0=$(date +%s)
     case $stage in
         report) "$PYTHON" "$BENCH/report.py" "$OUT" ;;
-        build|images|sizes|latency|boot|oracle|pruning) "$BENCH/stage-$stage.sh" ;;
+        build|images|sizes|latency|boot|platforms|oracle|pruning) "$BENCH/stage-$stage.sh" ;;
         *) die "unknown stage $stage" ;;
     esac
     log "=== stage $stage: $(( $(date +%s) - t0 )) s ==="

@@ -15,10 +15,11 @@ expect_status 2 "$TINYX" build --profile "$profile" --platform qemu-microvm --ac
 expect_grep "^tinyx: error: profile 'busybox-httpd' was made for platform qemu-pc; this build is for qemu-microvm" "$WORK/err"
 [ ! -e "$WORK/refused/report.json" ] || fail "a refused build wrote report.json"
 
-# qemu-microvm: the profile's app, test and options, decided again for the microvm baselet
-# (boot options only: the kernel options are the profile's, re-pruning them costs kernel builds).
-expect_status 0 "$TINYX" build --profile "$profile" --platform qemu-microvm --prune --prune-what boot --accel tcg \
+# qemu-microvm: the documented re-prune. The profile's app, test and options, its options
+# decided again on the microvm baselet (this profile has one: a build or two of a tiny kernel).
+expect_status 0 "$TINYX" build --profile "$profile" --platform qemu-microvm --prune --prune-what kernel --accel tcg \
     --verify 3 --out "$WORK/microvm"
+expect_grep "pruning starts from the profile's options" "$WORK/err"
 python3 - "$WORK/microvm" <<'PY' || fail "microvm report"
 import json, sys
 out = sys.argv[1]
@@ -35,9 +36,11 @@ PY
 # Its profile rebuilds on its own platform with no flags at all.
 expect_status 0 "$TINYX" build --profile "$WORK/microvm/profile.json" --accel tcg --verify 1 --out "$WORK/microvm-again"
 
-# firecracker: vmlinux (ELF), the image, vm-config.json.
-expect_status 0 "$TINYX" build --profile "$WORK/microvm/profile.json" --platform firecracker --prune --prune-what boot \
-    --accel tcg --verify 1 --out "$WORK/fc"
+# firecracker: the same baselet as qemu-microvm, so the microvm profile is used as it is (and
+# says so); the outputs are vmlinux (ELF), the image, vm-config.json.
+expect_status 0 "$TINYX" build --profile "$WORK/microvm/profile.json" --platform firecracker --accel tcg --verify 1 \
+    --out "$WORK/fc"
+expect_grep "takes the same kernel options (baselet microvm-x86_64)" "$WORK/err"
 file "$WORK/fc/vmlinux" | grep -q "ELF 64-bit" || fail "vmlinux is not an ELF kernel: $(file "$WORK/fc/vmlinux")"
 [ ! -e "$WORK/fc/bzImage" ] || fail "a bzImage for Firecracker"
 python3 - "$WORK/fc" > "$WORK/fc-args" <<'PY' || fail "vm-config.json"

@@ -37,6 +37,12 @@ exec "$real_qemu" "\$@"
 SH
 chmod 755 "$WORK/bin/gcc" "$WORK/bin/qemu-system-x86_64"
 
+# First the start config's kernel, built with the real compiler in the kept build directory
+# (from ccache: the test kernel has this config) and stored in this run's store: then the start
+# trial needs no build, and the trials compile only what their options change, every compile
+# through the wrapper below (which ccache cannot answer for: it is another compiler binary).
+expect_status 0 "$TINYX" build --kernel-only --kernel-src "$tree" --image-store "$WORK/store" --out "$WORK/start-kernel"
+cmp -s "$WORK/start-kernel/config" "$start" || fail "the start kernel's config is not the test kernel's"
 printf 'HW_RANDOM_VIRTIO\nVIRTIO_NET\n' >"$WORK/candidates"
 httpd_example_image "$WORK/image" gzip
 expect_status 0 env PATH="$WORK/bin:$PATH" "$TINYX" prune --strategy group --kernel-src "$tree" --config "$start" \
@@ -60,8 +66,9 @@ assert any(w.startswith("boot: timed out after 40.0s") for w in whys), whys
 assert 1 <= p["retried"]["trials"] <= 2, p["retried"]
 # Nothing was decided by the faults: no trial failed to build, none timed out.
 assert all(t["verdict"] not in ("build-failed", "timeout") for t in report["trials"]), report["trials"]
+# The retried trials are decided by the build and boot that finished, like every other.
 retried = [t for t in report["trials"] if t.get("retries")]
-assert retried and all(t["verdict"] == "pass" or t["disabled"] == ["VIRTIO_NET"] for t in retried), retried
+assert retried and all(t["verdict"] in ("pass", "fail") for t in retried), retried
 PY
 grep -q "^# CONFIG_HW_RANDOM_VIRTIO is not set" "$WORK/prune/config" || fail "HW_RANDOM_VIRTIO is still in the final config"
 grep -q "^CONFIG_VIRTIO_NET=y" "$WORK/prune/config" || fail "VIRTIO_NET is missing from the final config"
