@@ -223,11 +223,14 @@ static char* read_whole_file(const char* path, size_t limit) {
     return data;
 }
 
-static void read_command_line(struct params* p, int argc, char** argv) {
+/* The kernel gives /init the command line's unknown "name=value" words as its environment, and
+ * the words after a " -- " as its arguments. The app gets an environment of its own. */
+static void read_command_line(struct params* p, int argc, char** argv, char** envp) {
     p->wait_seconds = 60;
+    for (char** word = envp; word && *word; word++) take_command_line_param(p, *word);
     for (int i = 1; i < argc; i++) take_command_line_param(p, argv[i]);
     if (p->channel[0]) return;
-    /* Booted without "--": the kernel keeps dotted parameters out of argv, so read them here. */
+    /* Not in either (an init started some other way): /proc/cmdline, when there is a /proc. */
     char* cmdline = read_whole_file("/proc/cmdline", 65536);
     if (!cmdline) return;
     for (char* word = strtok(cmdline, " \t\n"); word; word = strtok(NULL, " \t\n")) take_command_line_param(p, word);
@@ -628,7 +631,7 @@ static void keep_running(pid_t app) {
     }
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, char** envp) {
     umask(022);
     mkdir("/dev", 0755);
     int dev_error = mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") != 0 ? errno : 0;
@@ -638,7 +641,7 @@ int main(int argc, char** argv) {
 
     struct params params;
     memset(&params, 0, sizeof params);
-    read_command_line(&params, argc, argv);
+    read_command_line(&params, argc, argv, envp);
     if (params.channel[0]) open_channel(&params);
     marker(TINYX_EVENT_INIT, TINYX_PROTOCOL_VERSION);
     if (getpid() != 1) warn("not running as PID 1");

@@ -26,6 +26,7 @@ const Platform k_platforms[] = {
      .qemu_machine = "microvm,x-option-roms=off,rtc=off,acpi=off",
      .pci = false,
      .kernel_format = KernelFormat::elf,
+     .monitor_config = MonitorConfig::firecracker,
      .baselet_stem = "microvm", // the same kernel options as qemu-microvm: one build serves both
      .description = "Firecracker: an uncompressed vmlinux and vm-config.json; tested under QEMU microvm with the "
                     "same devices (virtio-mmio, serial console), as Firecracker needs KVM"},

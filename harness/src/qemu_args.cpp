@@ -13,11 +13,12 @@ std::string kernel_command_line(const KernelLineParams& params) {
     if (params.disk_root) {
         words.insert(words.end(), {"root=/dev/vda", "rw", "init=/sbin/tinyx-init"});
     }
+    // The channel's name before the user's arguments: an append with " -- " would send what
+    // follows to /init as arguments (where the init finds it too), but never hides it.
+    words.push_back(std::string(TINYX_PARAM_CHANNEL) + kMarkerChannelDevice);
     // After ours, so the user's arguments win (the kernel takes the last root=, init=, ...).
     auto extra = trim(params.append);
     if (!extra.empty()) words.emplace_back(extra);
-    words.emplace_back("--");
-    words.push_back(std::string(TINYX_PARAM_CHANNEL) + kMarkerChannelDevice);
     return join(words, " ");
 }
 

@@ -22,17 +22,24 @@ enum class KernelFormat {
     elf,        // the uncompressed ELF vmlinux (Firecracker on x86_64; QEMU boots it through its PVH note)
 };
 
+// A configuration file the monitor takes, written beside the kernel and the image.
+enum class MonitorConfig {
+    none,
+    firecracker, // vm-config.json, Firecracker's --config-file
+};
+
 struct Platform {
     std::string_view name;         // --platform and profiles: "qemu-pc"
     std::string_view qemu_machine; // QEMU's -M: "pc"; empty = the architecture's (core/arch.hpp)
     bool pci = true;               // devices on PCI (virtio-*-pci) or on MMIO (virtio-*-device, no PCI at all)
     KernelFormat kernel_format = KernelFormat::boot_image;
+    MonitorConfig monitor_config = MonitorConfig::none;
     // profiles/baselets/<stem>-<arch>.json (qemu-pc's is "qemu": qemu-x86_64.json). Platforms with
     // the same baselet take the same kernel options (qemu-microvm and firecracker).
     std::string_view baselet_stem;
     std::string_view description;
 
-    // The baselet profile's name for an architecture: "qemu-microvm-x86_64".
+    // The baselet profile's name for an architecture: "microvm-x86_64".
     std::string baselet(const Arch& arch) const;
 };
 

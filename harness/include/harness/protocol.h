@@ -7,9 +7,12 @@
  * output, the init's own notes. The host never takes a verdict from it. Verdicts travel on the
  * marker channel, a serial port of the init's own (ttyS1) that no other guest process has:
  *
- * 1. The kernel command line names the channel after " -- " (so it reaches /init as an argument
- *    even without /proc): tinyx.channel=<device under /dev>. Nothing secret is on the command
- *    line; any guest process can read it from /proc/cmdline.
+ * 1. The kernel command line names the channel: tinyx_channel=<device under /dev>. An unknown
+ *    parameter with "=" and no dot reaches /init in its environment (so even a kernel without
+ *    /proc passes it), and it needs no " -- ": monitors append their own parameters to the end of
+ *    the command line (QEMU's and Firecracker's microVMs name their virtio-mmio devices there),
+ *    which after " -- " would go to /init instead of the kernel. Nothing secret is on the
+ *    command line; any guest process can read it from /proc/cmdline.
  * 2. /init opens the device (raw mode, close-on-exec), says TINYX_CHANNEL_HELLO, and reads the
  *    boot's parameters the host sends back, one "name=value" a line, up to TINYX_PARAM_END:
  *      tinyx.nonce=<hex>    per-boot random token carried by every marker
@@ -25,7 +28,7 @@
  * 4. Guest -> host: marker lines on the channel, each on a line of its own:
  *      @@tinyx:<nonce>:<event>:<guest uptime in ms>[:<value>]
  *
- * Without tinyx.channel (an image booted outside tinyx, e.g. in production) the init starts the
+ * Without tinyx_channel (an image booted outside tinyx, e.g. in production) the init starts the
  * app and keeps it running; no markers, no test.
  */
 #ifndef TINYX_HARNESS_PROTOCOL_H
@@ -37,7 +40,7 @@
 /* The init's first line on the channel: "@@tinyx-hello:<protocol version>". */
 #define TINYX_CHANNEL_HELLO "@@tinyx-hello:"
 
-#define TINYX_PARAM_CHANNEL "tinyx.channel="
+#define TINYX_PARAM_CHANNEL "tinyx_channel="
 #define TINYX_PARAM_NONCE "tinyx.nonce="
 #define TINYX_PARAM_TEST "tinyx.test="
 #define TINYX_PARAM_PORTS "tinyx.ports="

@@ -22,7 +22,7 @@ struct KernelLineParams {
     std::string append;     // the user's extra kernel arguments
 };
 
-// "console=ttyS0 panic=-1 [root=/dev/vda rw init=/sbin/tinyx-init] APPEND -- tinyx.channel=ttyS1".
+// "console=ttyS0 panic=-1 [root=/dev/vda rw init=/sbin/tinyx-init] tinyx_channel=ttyS1 APPEND".
 // The channel's name goes after "--" so the kernel passes it to init as an argument.
 std::string kernel_command_line(const KernelLineParams& params);
 

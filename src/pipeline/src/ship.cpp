@@ -115,7 +115,7 @@ Json render_report(const BuildContext& context) {
     report["platform"] = context.platform->name;
     report["outputs"] = {kernel_file_name(context), image.image.filename().string(), "manifest.json", "config",
                          "profile.json", "report.json", "summary.md"};
-    if (context.platform->name == "firecracker") report["outputs"].push_back("vm-config.json");
+    if (context.platform->monitor_config == harness::MonitorConfig::firecracker) report["outputs"].push_back("vm-config.json");
     return report;
 }
 
@@ -168,7 +168,7 @@ Result<BuildResult> ship(BuildContext& context) {
     const auto& out_dir = context.request.out_dir;
     const auto kept = kept_options(context);
     TRY(profiles::save_profile(out_dir / "profile.json", output_profile(context, kept)));
-    if (context.platform->name == "firecracker") TRY(write_json_file(out_dir / "vm-config.json", firecracker_config(context)));
+    if (context.platform->monitor_config == harness::MonitorConfig::firecracker) TRY(write_json_file(out_dir / "vm-config.json", firecracker_config(context)));
     if (!passed(context))
         if (auto advice = foreign_profile_advice(context)) log::warn(*advice);
     BuildResult result;

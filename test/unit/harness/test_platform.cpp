@@ -27,6 +27,8 @@ TEST_CASE("platforms: pc with PCI, the microVMs without, Firecracker's kernel an
     CHECK_FALSE((*firecracker)->pci);
     CHECK(kernel_file_name(x86, (*firecracker)->kernel_format) == "vmlinux");
     CHECK((*firecracker)->baselet(x86) == "microvm-x86_64"); // the same kernel options: one build serves both
+    CHECK((*firecracker)->monitor_config == MonitorConfig::firecracker);
+    CHECK((*find_platform("qemu-microvm"))->monitor_config == MonitorConfig::none);
 
     CHECK(platform_names() == std::vector<std::string>{"qemu-pc", "qemu-microvm", "firecracker"});
     // Profiles written before platforms had names recorded their baselet.

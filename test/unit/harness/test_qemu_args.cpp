@@ -19,10 +19,10 @@ bool has(const std::vector<std::string>& argv, const std::string& word) {
 
 } // namespace
 
-TEST_CASE("kernel_command_line: console, panic, the user's arguments, then only the channel's name after --") {
+TEST_CASE("kernel_command_line: console, panic, the channel's name (no --: monitors append after it), the user's arguments") {
     KernelLineParams params;
     params.append = "  quiet loglevel=3 ";
-    CHECK(kernel_command_line(params) == "console=ttyS0 panic=-1 quiet loglevel=3 -- tinyx.channel=ttyS1");
+    CHECK(kernel_command_line(params) == "console=ttyS0 panic=-1 tinyx_channel=ttyS1 quiet loglevel=3");
 }
 
 TEST_CASE("kernel_command_line: a disk boots /dev/vda with our init, the user's init= last") {
@@ -30,7 +30,7 @@ TEST_CASE("kernel_command_line: a disk boots /dev/vda with our init, the user's 
     params.disk_root = true;
     params.append = "init=/bin/sh";
     CHECK(kernel_command_line(params) ==
-          "console=ttyS0 panic=-1 root=/dev/vda rw init=/sbin/tinyx-init init=/bin/sh -- tinyx.channel=ttyS1");
+          "console=ttyS0 panic=-1 root=/dev/vda rw init=/sbin/tinyx-init tinyx_channel=ttyS1 init=/bin/sh");
 }
 
 TEST_CASE("channel_parameters: the nonce, ports, wait, keep and the test, then the end line") {
@@ -56,7 +56,7 @@ TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {
     launch.console_log = "/tmp/logs, odd/console.log";
     launch.forwards = {{40001, 80}, {40002, 6379}};
     launch.marker_socket = "/tmp/tinyx-channel-x/markers";
-    launch.kernel_command_line = "console=ttyS0 panic=-1 -- tinyx.channel=ttyS1";
+    launch.kernel_command_line = "console=ttyS0 panic=-1 tinyx_channel=ttyS1";
     auto argv = qemu_argv(launch);
 
     CHECK(argv.front() == "qemu-system-x86_64");
@@ -75,7 +75,7 @@ TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {
     CHECK(has(argv, "socket,id=markers,path=/tmp/tinyx-channel-x/markers"));
     CHECK(value_of(argv, "-kernel") == "/k/bzImage");
     CHECK(value_of(argv, "-initrd") == "/i/initramfs.cpio.gz");
-    CHECK(value_of(argv, "-append") == "console=ttyS0 panic=-1 -- tinyx.channel=ttyS1");
+    CHECK(value_of(argv, "-append") == "console=ttyS0 panic=-1 tinyx_channel=ttyS1");
     CHECK_FALSE(has(argv, "-drive"));
     CHECK(value_of(argv, "-netdev") ==
           "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:40001-:80,hostfwd=tcp:127.0.0.1:40002-:6379");

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 using namespace tinyx;
@@ -155,4 +156,35 @@ TEST_CASE("pipeline: report.json and summary.md are rendered from the context, o
     auto failed = render_report(context);
     CHECK(failed["verdict"] == "fail");
     CHECK(failed["reason"].get<std::string>().find("the host test exited with status 7 (the kernel options come from profile nginx") == 0);
+}
+
+TEST_CASE("pipeline: a Firecracker build lists vm-config.json, which boots the shipped files as tested", "[pipeline]") {
+    BuildRequest request;
+    BuildContext context(request);
+    context.tree.arch = *find_arch("x86_64");
+    context.platform = *harness::find_platform("firecracker");
+    context.image.image = "/out/initramfs.cpio.xz";
+    context.test.append = "8250.nr_uarts=2";
+    context.test.memory_mb = 96;
+
+    auto report = render_report(context);
+    CHECK(report["platform"] == "firecracker");
+    CHECK(report["kernel"]["image"] == "vmlinux");
+    CHECK(std::find(report["outputs"].begin(), report["outputs"].end(), "vm-config.json") != report["outputs"].end());
+
+    auto vm = firecracker_config(context);
+    CHECK(vm["boot-source"]["kernel_image_path"] == "vmlinux");
+    CHECK(vm["boot-source"]["initrd_path"] == "initramfs.cpio.xz"); // relative: run from --out
+    const auto args = vm["boot-source"]["boot_args"].get<std::string>();
+    CHECK(args.find("console=ttyS0") == 0);
+    CHECK(args.find("8250.nr_uarts=2") != std::string::npos); // the command line the image was tested with
+    CHECK(args.find("tinyx_channel") == std::string::npos);   // a production boot: no marker channel
+    CHECK(vm["machine-config"]["mem_size_mib"] == 96);         // the memory it was verified with
+    CHECK(vm["drives"].empty());
+    CHECK(vm["network-interfaces"][0]["host_dev_name"] == "tap0");
+
+    context.platform = *harness::find_platform("qemu-microvm");
+    auto microvm = render_report(context);
+    CHECK(microvm["kernel"]["image"] == "bzImage");
+    CHECK(std::find(microvm["outputs"].begin(), microvm["outputs"].end(), "vm-config.json") == microvm["outputs"].end());
 }
