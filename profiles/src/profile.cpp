@@ -4,6 +4,7 @@
 #include "core/range.hpp"
 #include "core/strings.hpp"
 #include "harness/boot.hpp"
+#include "harness/platform.hpp"
 
 #include <cstdlib>
 #include <map>
@@ -80,6 +81,9 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
     if (!find_arch(profile.arch))
         return Error::bad_input(str(where, ": arch: '", profile.arch, "' is not a known architecture (", join(arch_names(), ", "), ")"));
     TRY_ASSIGN(profile.platform, optional_string(document, "platform", where));
+    if (!profile.platform.empty() && !harness::find_platform(profile.platform))
+        return Error::bad_input(str(where, ": platform: '", profile.platform, "' is not a known platform (",
+                                    join(harness::platform_names(), ", "), ")"));
     TRY_ASSIGN(profile.tinyx_version, optional_string(document, "tinyx_version", where));
     if (document.contains("kernel")) {
         const auto& kernel = document["kernel"];

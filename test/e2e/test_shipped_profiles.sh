@@ -4,7 +4,7 @@
 # evidence. Rebuilt here, at the smallest size that proves it: per platform the profile with
 # the smallest recorded kernel, which rebuilds with zero pruning trials, passes the test it
 # recorded (through the forwarded port) and measures the size it recorded. Every profile is
-# rebuilt and verified by the bench's build stage (bench/run.sh --stages build): a kernel build
+# rebuilt and verified by the bench (bench/run.sh --stages build,platforms): a kernel build
 # each, which CI's time budget does not hold.
 source "$(dirname "$0")/../common.sh"
 require_program python3 curl

@@ -65,6 +65,11 @@ TEST_CASE("profiles: validation names the exact field") {
     REQUIRE_FALSE(bad_kind.ok());
     CHECK(bad_kind.error().message == "p.json: kind: 'appp' (expected baselet, pool or app)");
 
+    auto bad_platform = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"x","platform":"qemu-mircovm","app":{"app":"a"}})");
+    REQUIRE_FALSE(bad_platform.ok());
+    CHECK(bad_platform.error().message ==
+          "p.json: platform: 'qemu-mircovm' is not a known platform (qemu-pc, qemu-microvm, firecracker)");
+
     auto missing_app = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"x"})");
     REQUIRE_FALSE(missing_app.ok());
     CHECK(missing_app.error().message == "p.json: an app profile needs an 'app' object");
