@@ -120,7 +120,7 @@ TEST_CASE("qemu_argv appends extra arguments last, unchanged") {
 TEST_CASE("qemu_argv on a machine without PCI: virtio devices on MMIO, the channel on an ISA serial port") {
     QemuLaunch launch;
     launch.qemu = "qemu-system-x86_64";
-    launch.machine = "microvm,x-option-roms=off,rtc=off,acpi=off";
+    launch.machine = "microvm,x-option-roms=off,rtc=on,acpi=off";
     launch.mmio_devices = true;
     launch.kernel = "vmlinux";
     launch.disk = "disk.raw";
@@ -128,7 +128,7 @@ TEST_CASE("qemu_argv on a machine without PCI: virtio devices on MMIO, the chann
     launch.marker_socket = "/tmp/m/markers";
     launch.forwards = {{40001, 80}};
     auto argv = qemu_argv(launch);
-    CHECK(value_of(argv, "-M") == "microvm,x-option-roms=off,rtc=off,acpi=off");
+    CHECK(value_of(argv, "-M") == "microvm,x-option-roms=off,rtc=on,acpi=off");
     CHECK(value_of(argv, "-serial") == "chardev:console"); // the console is still the first UART
     CHECK(has(argv, "isa-serial,chardev=markers,index=1"));
     CHECK(std::count(argv.begin(), argv.end(), "-serial") == 1);
