@@ -62,7 +62,7 @@ for app in apps:
         runs = boot["boots"]
         assert all(r["verdict"] == "pass" for r in runs), (app, platform)
         started = [r["seconds"]["app_started"] for r in runs]
-        serving = [r["seconds"]["test_done"] for r in runs]
+        serving = [r["seconds"]["total"] for r in runs]  # a host test: the boot ends when it passed
         result["accel"] = boot["accel"]
         e[platform] = {"kernel_bytes": build["kernel"]["bytes"], "config_hash": build["kernel"]["config_hash"],
                        "options_on_top_of_tinyconfig": build["kernel"]["options_on_top_of_tinyconfig"],
