@@ -7,8 +7,9 @@ namespace tinyx::harness {
 namespace {
 
 // ACPI off on microvm: Firecracker has none, and a kernel without ACPI finds the virtio-mmio
-// devices on its command line (QEMU adds them: auto-kernel-cmdline). No option ROMs, no RTC: the
-// same bare machine Firecracker gives a guest.
+// devices on its command line (QEMU adds them: auto-kernel-cmdline). No option ROMs: the same bare
+// machine Firecracker gives a guest. The RTC stays: without it the guest clock starts at 1970
+// (nginx crashed so), while a Firecracker guest has the wall clock from kvm-clock.
 const Platform k_platforms[] = {
     {.name = "qemu-pc",
      .qemu_machine = "",

@@ -23,7 +23,8 @@ struct KernelLineParams {
 };
 
 // "console=ttyS0 panic=-1 [root=/dev/vda rw init=/sbin/tinyx-init] tinyx_channel=ttyS1 APPEND".
-// The channel's name goes after "--" so the kernel passes it to init as an argument.
+// The channel's name is an unknown name=value word: the kernel passes it to /init in its
+// environment (harness/protocol.h says why not after " -- ").
 std::string kernel_command_line(const KernelLineParams& params);
 
 // What the host sends the init on the marker channel once it says hello.
