@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The microVM platforms end to end, at the smallest size that proves them: BusyBox httpd's
-# shipped profile options on the qemu-microvm baselet (no PCI: virtio-net over MMIO, the marker
+# qemu-pc profile re-pruned on the qemu-microvm baselet (no PCI: virtio-net over MMIO, the marker
 # channel on a second ISA UART), built and verified under QEMU's microvm machine with a host test
 # through a forwarded port; then the same for Firecracker: the outputs it takes (an uncompressed
-# vmlinux, the initramfs, vm-config.json), booted exactly as vm-config.json says (its kernel, its
-# initrd, its boot_args, its memory) under QEMU microvm with the devices Firecracker gives a
-# guest. And a profile made for one platform refuses to build for another.
+# vmlinux, the initramfs, vm-config.json), booted as vm-config.json says (its kernel, its initrd,
+# its boot_args, its memory; plus the harness's marker channel) under QEMU microvm with the
+# devices Firecracker gives a guest. And a profile made for one platform refuses to build for another.
 source "$(dirname "$0")/../common.sh"
 require_program python3 curl qemu-system-x86_64 file
 profile=$TINYX_SOURCE_DIR/profiles/apps/busybox-httpd.json
