@@ -16,7 +16,8 @@ const Arch k_arches[] = {
      .qemu_machine = "pc",
      .elf_machine = 62, // EM_X86_64
      .elf_name = "x86-64",
-     .multiarch = "x86_64-linux-gnu"},
+     .multiarch = "x86_64-linux-gnu",
+     .package_arch = "amd64"},
 };
 
 } // namespace

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -357,6 +358,10 @@ struct config {
     char* env[MAX_ENV + 4];
     int env_count;
     char* hostname;
+    char* workdir;   /* the app's working directory, NULL: / */
+    int run_as_user; /* the app drops to uid/gid; the guest test stays root */
+    uid_t uid;
+    gid_t gid;
 };
 
 static void make_parents(char* path) {
@@ -434,6 +439,13 @@ static void read_config(struct config* c) {
             create_directory(value);
         } else if (strcmp(line, "hostname") == 0) {
             c->hostname = value;
+        } else if (strcmp(line, "workdir") == 0) {
+            c->workdir = value;
+        } else if (strcmp(line, "user") == 0) {
+            char* end = NULL;
+            c->uid = (uid_t)strtoul(value, &end, 10);
+            c->gid = end && *end == ' ' ? (gid_t)strtoul(end + 1, NULL, 10) : (gid_t)c->uid;
+            c->run_as_user = 1;
         } else {
             warn("ignoring unknown key '%s' in %s", line, TINYX_INIT_CONFIG_PATH);
         }
@@ -471,10 +483,22 @@ static void exec_in_path(char** argv, char** env) {
     errno = saved;
 }
 
-static pid_t start(char** argv, char** env) {
+/* as: the app's placement (working directory, user); NULL for the guest test. */
+static pid_t start(char** argv, char** env, const struct config* as) {
     pid_t pid = fork();
     if (pid != 0) return pid;
     setsid();
+    if (as && as->workdir && chdir(as->workdir) != 0) {
+        say("error", "cannot enter the working directory %s: %s", as->workdir, strerror(errno));
+        _exit(127);
+    }
+    if (as && as->run_as_user) {
+        /* Group first: after setuid the process may no longer change it. */
+        if (setgroups(0, NULL) != 0 || setgid(as->gid) != 0 || setuid(as->uid) != 0) {
+            say("error", "cannot become uid %u gid %u: %s", (unsigned)as->uid, (unsigned)as->gid, strerror(errno));
+            _exit(127);
+        }
+    }
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) {
         dup2(null, 0);
@@ -594,7 +618,7 @@ static void run_guest_test(const struct params* p, struct config* c, pid_t app) 
     if (write_test_file(p->test_base64, path, sizeof path) != 0) fail("cannot write the guest test to /run, /tmp or /");
     char* argv[] = {"/bin/sh", path, NULL};
     marker(TINYX_EVENT_TEST_START, NULL);
-    pid_t test = start(argv, c->env);
+    pid_t test = start(argv, c->env, NULL);
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, 0);
@@ -654,7 +678,7 @@ int main(int argc, char** argv, char** envp) {
 
     pid_t app = 0;
     if (config.run_count > 0) {
-        app = start(config.run, config.env);
+        app = start(config.run, config.env, &config);
         if (app < 0) fail("cannot fork the app");
     }
     wait_for_app(app, &params);

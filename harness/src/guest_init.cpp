@@ -11,11 +11,13 @@ namespace tinyx::harness {
 
 std::string render_init_config(const InitConfig& config) {
     std::ostringstream out;
-    out << "# tinyx-init configuration: one \"key value\" a line (run, env, dir, hostname)\n";
+    out << "# tinyx-init configuration: one \"key value\" a line (run, env, dir, hostname, workdir, user)\n";
     out << "hostname " << config.hostname << "\n";
     for (const auto& dir : config.directories)
         out << "dir " << dir.path << " 0" << std::oct << dir.mode << std::dec << " " << dir.uid << " " << dir.gid << "\n";
     for (const auto& entry : config.environment) out << "env " << entry << "\n";
+    if (!config.workdir.empty()) out << "workdir " << config.workdir << "\n";
+    if (config.run_as_user) out << "user " << config.uid << " " << config.gid << "\n";
     for (const auto& arg : config.run) out << "run " << arg << "\n";
     return out.str();
 }

@@ -102,7 +102,8 @@ std::string filter_nsswitch(const std::string& host_text, const std::vector<std:
 }
 
 Result<std::vector<DlopenAddition>> apply_dlopen_rules(const ElfClosure& closure, const LibraryResolver& resolver,
-                                                       const std::string& hostname, const fs::path& root) {
+                                                       const std::string& hostname) {
+    const fs::path root = resolver.root().dir();
     std::vector<DlopenAddition> additions;
     auto find_library = [&](const std::string& name) -> std::optional<fs::path> {
         for (const auto& dir : resolver.system_directories()) {
@@ -144,7 +145,7 @@ Result<std::vector<DlopenAddition>> apply_dlopen_rules(const ElfClosure& closure
         additions.push_back({"nss", "", "/etc/nsswitch.conf", filter_nsswitch(host_nsswitch, available), "name-service switch"});
         for (const char* file : k_nss_data_files)
             if (fs::is_regular_file(root / fs::path(file).relative_path(), ec))
-                additions.push_back({"nss", root / fs::path(file).relative_path(), file, "", "name-service data"});
+                additions.push_back({"nss", file, file, "", "name-service data"});
         additions.push_back({"nss", "", "/etc/hosts",
                              str("127.0.0.1\tlocalhost\n127.0.1.1\t", hostname, "\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
                              "host names: localhost and the guest's own name"});

@@ -24,15 +24,15 @@ const std::vector<DlopenRule>& dlopen_rules();
 
 struct DlopenAddition {
     std::string rule;                // rule name
-    std::filesystem::path host_path; // a host file to copy (ELF files get their own closure)
+    std::filesystem::path host_path; // a file of the resolver's root to copy (ELF files get their own closure)
     std::string guest_path;          // for generated files
     std::string content;             // generated content (host_path empty)
     std::string detail;              // "libnss_files.so.2 for 'passwd: files'"
 };
 
-// What the rules add for a closure. `root` is where the host's /etc lives (tests).
+// What the rules add for a closure, read from the resolver's root (its /etc, its libraries).
 Result<std::vector<DlopenAddition>> apply_dlopen_rules(const ElfClosure& closure, const LibraryResolver& resolver,
-                                                       const std::string& hostname, const std::filesystem::path& root = "/");
+                                                       const std::string& hostname);
 
 // The guest's nsswitch.conf: the host's, keeping only services that work without a
 // daemon the image does not run and whose module (or libc's built-in) exists.

@@ -97,18 +97,52 @@ Result<PackageDb> PackageDb::from_text(const std::string& query_output, const st
     return db;
 }
 
-Result<PackageDb> PackageDb::load() {
+bool PackageDb::exists_in(const SourceRoot& root) {
+    std::error_code ec;
+    return fs::is_regular_file(root.real("/var/lib/dpkg/status"), ec);
+}
+
+Result<PackageDb> PackageDb::load(const SourceRoot& root, std::string_view arch) {
     if (!find_program("dpkg-query"))
         return Error::bad_input("dpkg-query not found: package names need a Debian system (pass an ELF path or a directory instead)");
-    TRY_ASSIGN(std::string query, run_capture({"dpkg-query", "-W", "-f", k_query_format}));
+    // Another root's database is read with --admindir: dpkg-query only reads files there.
+    std::vector<std::string> admin;
+    if (!root.is_host()) admin.push_back(str("--admindir=", root.real("/var/lib/dpkg").string()));
+    std::vector<std::string> query_argv{"dpkg-query"};
+    query_argv.insert(query_argv.end(), admin.begin(), admin.end());
+    for (const char* word : {"-W", "-f", k_query_format}) query_argv.push_back(word);
+    TRY_ASSIGN(std::string query, run_capture(query_argv));
     std::string diversions;
     if (find_program("dpkg-divert")) {
-        auto divert = run_capture({"dpkg-divert", "--list"});
+        std::vector<std::string> divert_argv{"dpkg-divert"};
+        divert_argv.insert(divert_argv.end(), admin.begin(), admin.end());
+        divert_argv.push_back("--list");
+        auto divert = run_capture(divert_argv);
         if (divert) diversions = std::move(*divert);
     }
-    std::string arch = "amd64";
-    if (auto printed = run_capture({"dpkg", "--print-architecture"})) arch = std::string(trim(*printed));
-    return from_text(query, diversions, arch, "/var/lib/dpkg/info");
+    TRY_ASSIGN(const Arch* table, find_arch(arch));
+    std::string native(table->package_arch);
+    if (root.is_host())
+        if (auto printed = run_capture({"dpkg", "--print-architecture"})) native = std::string(trim(*printed));
+    TRY_ASSIGN(PackageDb db, from_text(query, diversions, native, root.real("/var/lib/dpkg/info")));
+    db.m_admin_args = admin;
+    return db;
+}
+
+std::vector<const PackageInfo*> PackageDb::packages() const {
+    std::vector<const PackageInfo*> all;
+    for (const auto& [name, versions] : m_packages)
+        for (const auto& package : versions) all.push_back(&package);
+    return all;
+}
+
+const PackageInfo* PackageDb::owner(const std::string& path) const {
+    for (const auto& [name, versions] : m_packages)
+        for (const auto& package : versions) {
+            auto files = this->files(package);
+            if (files && std::find(files->begin(), files->end(), path) != files->end()) return &package;
+        }
+    return nullptr;
 }
 
 const PackageInfo* PackageDb::find(const std::string& qualified) const {
@@ -144,7 +178,11 @@ Result<std::vector<std::string>> PackageDb::files(const PackageInfo& package) co
         }
     }
     if (!found) {
-        auto listed = run_capture({"dpkg-query", "-L", package.name + ":" + package.architecture});
+        std::vector<std::string> argv{"dpkg-query"};
+        argv.insert(argv.end(), m_admin_args.begin(), m_admin_args.end());
+        argv.push_back("-L");
+        argv.push_back(package.name + ":" + package.architecture);
+        auto listed = run_capture(argv);
         if (!listed) return std::move(listed).error().context(str("listing the files of package ", package.name));
         text = std::move(*listed);
     }

@@ -4,7 +4,9 @@
 // package's dependencies are part of the application.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/result.hpp"
+#include "source_root.hpp"
 
 #include <filesystem>
 #include <map>
@@ -34,8 +36,10 @@ struct Diversion {
 
 class PackageDb {
   public:
-    // Runs dpkg-query once and dpkg-divert once.
-    static Result<PackageDb> load();
+    // Whether the root has a dpkg database.
+    static bool exists_in(const SourceRoot& root);
+    // Runs dpkg-query once and dpkg-divert once, on the root's database (--admindir).
+    static Result<PackageDb> load(const SourceRoot& root = {}, std::string_view arch = kDefaultArch);
     // For tests: build from dpkg-query output lines and dpkg-divert --list text.
     static Result<PackageDb> from_text(const std::string& query_output, const std::string& divert_output,
                                        const std::string& native_arch, std::filesystem::path info_dir);
@@ -50,11 +54,18 @@ class PackageDb {
     // application (see follows_dependency), for each alternative group the first installed one.
     std::vector<const PackageInfo*> application_packages(const PackageInfo& root) const;
 
+    // Every installed package, by name.
+    std::vector<const PackageInfo*> packages() const;
+
+    // The installed package whose file list holds `path` (as listed, diversions applied), or nothing.
+    const PackageInfo* owner(const std::string& path) const;
+
   private:
     std::map<std::string, std::vector<PackageInfo>> m_packages; // by name, one per architecture
     std::vector<Diversion> m_diversions;
     std::string m_native_arch;
     std::filesystem::path m_info_dir = "/var/lib/dpkg/info";
+    std::vector<std::string> m_admin_args; // --admindir=... for another root
 };
 
 // Whether a dependency belongs to the application (its config, data and programs go

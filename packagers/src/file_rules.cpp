@@ -81,7 +81,7 @@ bool is_shared_state_root(const std::string& dir) {
 
 bool looks_like_text(const std::string& bytes) { return bytes.find('\0') == std::string::npos; }
 
-std::vector<std::string> state_directories_in_config(const std::string& text, bool (*is_directory_on_host)(const std::string&)) {
+std::vector<std::string> state_directories_in_config(const std::string& text, const std::function<bool(const std::string&)>& is_directory_on_host) {
     std::set<std::string> dirs;
     for (const auto& raw_line : split_lines(text)) {
         std::string_view line = trim(raw_line);

@@ -5,6 +5,7 @@
 // reporters) and build-time files go. ELF files are recognised by content later.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ FileRole classify_package_path(const std::string& path);
 // cache and spool locations): "/var/log/redis/redis-server.log" gives its parent,
 // "/var/lib/redis" itself. `is_directory_on_host` decides ambiguous names.
 std::vector<std::string> state_directories_in_config(const std::string& text,
-                                                     bool (*is_directory_on_host)(const std::string&));
+                                                     const std::function<bool(const std::string&)>& is_directory_on_host);
 
 // Whether the text looks like a configuration file worth scanning (no NUL bytes).
 bool looks_like_text(const std::string& bytes);

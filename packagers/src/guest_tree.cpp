@@ -25,29 +25,29 @@ const char* entry_kind_name(EntryKind kind) {
     return "file";
 }
 
-Result<std::string> GuestTree::guest_path_for(const fs::path& host) {
-    fs::path absolute = host.lexically_normal();
+Result<std::string> GuestTree::guest_path_for(const fs::path& path) {
+    fs::path absolute = path.lexically_normal();
     if (!absolute.is_absolute()) absolute = fs::absolute(absolute).lexically_normal();
     if (absolute == "/") return std::string("/");
     fs::path current = "/";
     for (const auto& component : absolute.parent_path().relative_path()) {
         fs::path next = current / component;
         std::error_code ec;
-        if (fs::is_symlink(next, ec)) {
-            fs::path target = fs::read_symlink(next, ec);
-            fs::path resolved = fs::canonical(next, ec);
-            if (ec) return Error::bad_input(str(next.string(), ": cannot resolve directory symlink: ", ec.message()));
+        if (fs::is_symlink(m_root.real(next), ec)) {
+            fs::path target = fs::read_symlink(m_root.real(next), ec);
+            auto resolved = m_root.canonical(next);
+            if (!resolved) return Error::bad_input(str(next.string(), m_root.where(), ": cannot resolve directory symlink: ", resolved.error().message));
             if (!m_entries.count(next.string())) {
                 TreeEntry link;
                 link.kind = EntryKind::symlink;
                 link.path = next.string();
-                link.source = next.string();
+                link.source = m_root.real(next).string();
                 link.link_target = target.string();
                 link.mode = 0777;
-                link.reason = "directory symlink on the host (merged /usr layout)";
+                link.reason = "directory symlink of the app's root (merged /usr layout)";
                 m_entries[link.path] = std::move(link);
             }
-            current = resolved;
+            current = *resolved;
         } else {
             current = next;
         }
@@ -55,25 +55,25 @@ Result<std::string> GuestTree::guest_path_for(const fs::path& host) {
     return (current / absolute.filename()).string();
 }
 
-Result<void> GuestTree::add_host(const fs::path& host, const std::string& reason, bool keep_owner) {
-    TRY_ASSIGN(std::string guest, guest_path_for(host));
-    return add_host_at(host, guest, reason, keep_owner, 0);
+Result<void> GuestTree::add_host(const fs::path& path, const std::string& reason, bool keep_owner) {
+    TRY_ASSIGN(std::string guest, guest_path_for(path));
+    return add_host_at(m_root, path, guest, reason, keep_owner, 0);
 }
 
 namespace {
 
 // The entry for a host file as lstat() saw it; nothing for kinds an image does not carry.
 Result<std::optional<TreeEntry>> entry_from_host(const fs::path& host, const std::string& guest, const struct stat& st,
-                                                 const std::string& reason, bool keep_owner) {
+                                                 const std::string& reason, std::optional<FileOwner> owner) {
     TreeEntry entry;
     entry.path = guest;
     entry.source = host.string();
     entry.mode = st.st_mode & 07777;
     entry.mtime = st.st_mtime;
     entry.reason = reason;
-    if (keep_owner) {
-        entry.uid = st.st_uid;
-        entry.gid = st.st_gid;
+    if (owner) {
+        entry.uid = owner->uid;
+        entry.gid = owner->gid;
     }
     if (S_ISREG(st.st_mode)) {
         entry.kind = EntryKind::file;
@@ -96,10 +96,22 @@ Result<std::optional<TreeEntry>> entry_from_host(const fs::path& host, const std
     return std::optional<TreeEntry>(std::move(entry));
 }
 
+// The owner an entry keeps: the root's record of it, else the file's on disk.
+std::optional<FileOwner> kept_owner(const SourceRoot& from, const fs::path& path, const struct stat& st, bool keep_owner) {
+    if (!keep_owner) return std::nullopt;
+    if (auto recorded = from.owner(path.string())) return recorded;
+    return FileOwner{st.st_uid, st.st_gid};
+}
+
+bool same_root(const SourceRoot& a, const SourceRoot& b) { return a.dir() == b.dir(); }
+
 } // namespace
 
-Result<void> GuestTree::add_host_at(const fs::path& host, const std::string& guest, const std::string& reason, bool keep_owner,
-                                    int depth) {
+Result<void> GuestTree::add_host_at(const SourceRoot& from, const fs::path& named, const std::string& guest, const std::string& reason,
+                                    bool keep_owner, int depth) {
+    // Read where the root's own directory links lead (an image's absolute link must not reach the host).
+    const fs::path path = from.locate(named);
+    const fs::path host = from.real(path);
     if (depth > 16) return Error::bad_input(str(host.string(), ": too many levels of symbolic links"));
     struct stat st {};
     if (::lstat(host.c_str(), &st) != 0) return Error::bad_input(str(host.string(), ": ", std::strerror(errno)));
@@ -110,34 +122,38 @@ Result<void> GuestTree::add_host_at(const fs::path& host, const std::string& gue
             it->second.mode = st.st_mode & 07777;
             it->second.source = host.string();
             it->second.reason = reason;
-            if (keep_owner) {
-                it->second.uid = st.st_uid;
-                it->second.gid = st.st_gid;
+            if (auto owner = kept_owner(from, path, st, keep_owner)) {
+                it->second.uid = owner->uid;
+                it->second.gid = owner->gid;
             }
         }
         return success();
     }
-    TRY_ASSIGN(auto made, entry_from_host(host, guest, st, reason, keep_owner));
+    TRY_ASSIGN(auto made, entry_from_host(host, guest, st, reason, kept_owner(from, path, st, keep_owner)));
     if (!made) return success(); // sockets, fifos, block devices: nothing an image should carry
     TreeEntry entry = std::move(*made);
     const bool is_link = entry.kind == EntryKind::symlink;
     const std::string link_target = entry.link_target;
     m_entries[guest] = std::move(entry);
-    if (is_link) {
-        // Bring the target along, resolved on the host the way the guest will resolve it.
+    // A link from another root than the app's (a host --include into an image's tree)
+    // is kept as it is: its target means something else in the guest.
+    if (is_link && same_root(from, m_root)) {
+        // Bring the target along, resolved in the root the way the guest will resolve it.
         fs::path target = link_target;
-        if (target.is_relative()) target = host.parent_path() / target;
+        if (target.is_relative()) target = path.parent_path() / target;
         target = target.lexically_normal();
         std::error_code ec;
-        if (fs::symlink_status(target, ec).type() == fs::file_type::not_found) return success(); // dangling on the host too
-        if (fs::is_directory(target, ec) && !fs::is_symlink(target, ec)) return success();      // a directory link: its own entries decide
+        if (fs::symlink_status(from.real(target), ec).type() == fs::file_type::not_found) return success(); // dangling there too
+        if (fs::is_directory(from.real(target), ec) && !fs::is_symlink(from.real(target), ec)) return success(); // a directory link: its own entries decide
         TRY_ASSIGN(std::string target_guest, guest_path_for(target));
-        return add_host_at(target, target_guest, str("target of symlink ", guest), keep_owner, depth + 1);
+        return add_host_at(from, target, target_guest, str("target of symlink ", guest), keep_owner, depth + 1);
     }
     return success();
 }
 
-Result<void> GuestTree::add_host_tree(const fs::path& host, const std::string& guest, const std::string& reason, bool keep_owner) {
+Result<void> GuestTree::add_host_tree(const SourceRoot& from, const fs::path& path, const std::string& guest, const std::string& reason,
+                                      bool keep_owner) {
+    const fs::path host = from.real(path);
     std::error_code ec;
     const bool is_dir = fs::is_directory(host, ec) && !fs::is_symlink(host, ec);
     if (!is_dir) {
@@ -145,18 +161,19 @@ Result<void> GuestTree::add_host_tree(const fs::path& host, const std::string& g
         // is how a user swaps a package's configuration.
         if (auto it = m_entries.find(guest); it != m_entries.end() && it->second.kind != EntryKind::directory)
             m_entries.erase(it);
-        return add_host_at(host, guest, reason, keep_owner, 0);
+        return add_host_at(from, path, guest, reason, keep_owner, 0);
     }
-    TRY(add_host_at(host, guest, reason, keep_owner, 0));
+    TRY(add_host_at(from, path, guest, reason, keep_owner, 0));
     std::vector<fs::path> children;
     for (fs::recursive_directory_iterator it(host, ec), end; !ec && it != end; it.increment(ec)) children.push_back(it->path());
     if (ec) return Error::bad_input(str(host.string(), ": ", ec.message()));
     std::sort(children.begin(), children.end());
     for (const auto& child : children) {
-        std::string child_guest = (fs::path(guest) / child.lexically_relative(host)).lexically_normal().string();
+        const fs::path relative = child.lexically_relative(host);
+        std::string child_guest = (fs::path(guest) / relative).lexically_normal().string();
         struct stat st {};
         if (::lstat(child.c_str(), &st) != 0) continue;
-        auto made = entry_from_host(child, child_guest, st, reason, keep_owner);
+        auto made = entry_from_host(child, child_guest, st, reason, kept_owner(from, path / relative, st, keep_owner));
         // Inside a tree only files, directories and symlinks are taken (no device nodes).
         if (!made || !*made || (*made)->kind == EntryKind::char_device) continue;
         m_entries[child_guest] = std::move(**made); // an explicit tree replaces what was there

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/result.hpp"
+#include "source_root.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -21,7 +22,7 @@ enum class EntryKind { file, directory, symlink, char_device };
 struct TreeEntry {
     EntryKind kind = EntryKind::file;
     std::string path;        // absolute guest path
-    std::string source;      // host path it comes from; empty for generated entries
+    std::string source;      // host path it is read from; empty for generated entries
     std::string content;     // generated file contents (when source is empty)
     std::string link_target; // symlinks
     unsigned mode = 0644;    // permission bits (incl. setuid/setgid/sticky)
@@ -36,17 +37,21 @@ const char* entry_kind_name(EntryKind kind);
 
 class GuestTree {
   public:
-    // The guest path for a host path: directory symlinks along the way are resolved
-    // (and recorded as symlink entries); the last component is kept as is.
-    Result<std::string> guest_path_for(const std::filesystem::path& host);
+    // Paths given to add_host() and guest_path_for() are paths inside `app_root`.
+    explicit GuestTree(SourceRoot app_root = {}) : m_root(std::move(app_root)) {}
 
-    // Add one host file, symlink or directory (not its contents) at its own path.
-    // A symlink brings its target along. keep_owner keeps the host uid/gid (files
+    // The guest path for a path of the app's root: directory symlinks along the way are
+    // resolved (and recorded as symlink entries); the last component is kept as is.
+    Result<std::string> guest_path_for(const std::filesystem::path& path);
+
+    // Add one file, symlink or directory of the app's root (not its contents) at its own
+    // path. A symlink brings its target along. keep_owner keeps the file's uid/gid (files
     // the app owns), otherwise root owns it. Existing entries are kept (first reason wins).
-    Result<void> add_host(const std::filesystem::path& host, const std::string& reason, bool keep_owner = false);
-    // Add a host file or a whole directory tree at `guest` (for --include and directory apps).
-    Result<void> add_host_tree(const std::filesystem::path& host, const std::string& guest, const std::string& reason,
-                               bool keep_owner = false);
+    Result<void> add_host(const std::filesystem::path& path, const std::string& reason, bool keep_owner = false);
+    // Add a file or a whole directory tree of `from` at `guest` (--include from the host,
+    // directory apps, config trees).
+    Result<void> add_host_tree(const SourceRoot& from, const std::filesystem::path& path, const std::string& guest,
+                               const std::string& reason, bool keep_owner = false);
 
     void add_file(const std::string& guest, std::string content, unsigned mode, const std::string& reason);
     // Creates the directory, or updates mode/owner of an existing one (the app's writable dirs).
@@ -65,8 +70,9 @@ class GuestTree {
     std::uint64_t content_bytes() const;
 
   private:
-    Result<void> add_host_at(const std::filesystem::path& host, const std::string& guest, const std::string& reason,
-                             bool keep_owner, int depth);
+    Result<void> add_host_at(const SourceRoot& from, const std::filesystem::path& path, const std::string& guest,
+                             const std::string& reason, bool keep_owner, int depth);
+    SourceRoot m_root;
     std::map<std::string, TreeEntry> m_entries;
 };
 

@@ -24,9 +24,11 @@ fs::path under_root(const fs::path& root, const fs::path& absolute) {
     return root / absolute.relative_path();
 }
 
-bool is_file(const fs::path& p) {
+// Symlinks followed inside the root: a dangling link is not a library.
+bool is_file(const SourceRoot& root, const fs::path& inside) {
+    auto resolved = root.canonical(inside);
     std::error_code ec;
-    return fs::is_regular_file(p, ec); // follows symlinks: a dangling link is not a library
+    return resolved && fs::is_regular_file(root.real(*resolved), ec);
 }
 
 } // namespace
@@ -65,12 +67,13 @@ Result<void> parse_ld_so_conf(const fs::path& root, const fs::path& file, std::v
     return success();
 }
 
-Result<LibraryResolver> LibraryResolver::load(const fs::path& root, std::string_view arch_name) {
+Result<LibraryResolver> LibraryResolver::load(const SourceRoot& root, std::string_view arch_name) {
     TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
     LibraryResolver resolver;
     resolver.m_root = root;
+    resolver.m_arch = arch->name;
     std::vector<fs::path> dirs;
-    TRY(parse_ld_so_conf(root, "/etc/ld.so.conf", dirs));
+    TRY(parse_ld_so_conf(root.dir(), "/etc/ld.so.conf", dirs));
     for (auto& d : default_dirs(*arch)) dirs.push_back(std::move(d));
     for (auto& d : dirs)
         if (std::find(resolver.m_system_dirs.begin(), resolver.m_system_dirs.end(), d) == resolver.m_system_dirs.end())
@@ -82,14 +85,14 @@ std::optional<fs::path> LibraryResolver::find(const std::string& name, const Elf
     if (name.find('/') != std::string::npos) {
         fs::path direct = name;
         if (direct.is_relative()) direct = requester.path.parent_path() / direct;
-        if (is_file(under_root(m_root, direct))) return direct;
+        if (is_file(m_root, direct)) return direct;
         return std::nullopt;
     }
     auto try_dirs = [&](const std::vector<std::string>& entries, const ElfFile& owner) -> std::optional<fs::path> {
         for (const auto& entry : entries) {
             fs::path dir = expand_origin(entry, owner.path.parent_path());
             if (dir.is_relative()) continue; // relative to the process's cwd: unknowable here
-            if (is_file(under_root(m_root, dir / name))) return (dir / name).lexically_normal();
+            if (is_file(m_root, dir / name)) return (dir / name).lexically_normal();
         }
         return std::nullopt;
     };
@@ -102,11 +105,11 @@ std::optional<fs::path> LibraryResolver::find(const std::string& name, const Elf
     }
     if (auto found = try_dirs(requester.runpath, requester)) return found;
     for (const auto& dir : m_system_dirs)
-        if (is_file(under_root(m_root, dir / name))) return dir / name;
+        if (is_file(m_root, dir / name)) return dir / name;
     const std::string& interpreter = executable ? executable->interpreter : requester.interpreter;
     if (!interpreter.empty()) {
         fs::path dir = fs::path(interpreter).parent_path();
-        if (is_file(under_root(m_root, dir / name))) return dir / name;
+        if (is_file(m_root, dir / name)) return dir / name;
     }
     return std::nullopt;
 }
@@ -118,12 +121,17 @@ bool ElfClosure::imports(std::string_view symbol) const {
 }
 
 Result<const ElfFile*> ElfClosure::parse(const fs::path& path) {
-    std::error_code ec;
-    fs::path real = fs::canonical(path, ec);
-    if (ec) return Error::bad_input(str(path.string(), ": ", ec.message()));
+    const SourceRoot& root = m_resolver.root();
+    TRY_ASSIGN(fs::path real, root.canonical(path));
     auto it = m_parsed.find(real);
     if (it != m_parsed.end()) return &it->second;
-    TRY_ASSIGN(ElfFile elf, read_elf(real));
+    auto read = read_elf(root.real(real), m_resolver.arch());
+    if (!read) {
+        if (root.is_host()) return std::move(read).error();
+        return Error::bad_input(str(path.string(), root.where(), ": ", read.error().message));
+    }
+    ElfFile elf = std::move(*read);
+    elf.path = real; // $ORIGIN and relative names resolve inside the root
     auto [inserted, ok] = m_parsed.emplace(real, std::move(elf));
     (void)ok;
     return &inserted->second;
@@ -142,8 +150,7 @@ Result<void> ElfClosure::add_root(const fs::path& path, const std::string& reaso
 Result<void> ElfClosure::add_dependencies(const ElfFile& elf, const ElfFile* executable, const std::string& label) {
     if (!elf.interpreter.empty() && !m_seen.count(elf.interpreter)) {
         fs::path interpreter = elf.interpreter;
-        std::error_code ec;
-        if (!fs::exists(interpreter, ec)) {
+        if (!m_resolver.root().exists(interpreter)) {
             m_missing.push_back(str("interpreter ", elf.interpreter, " of ", label));
         } else {
             m_seen.insert(interpreter);

@@ -9,6 +9,7 @@
 
 #include "core/result.hpp"
 #include "elf.hpp"
+#include "source_root.hpp"
 
 #include <filesystem>
 #include <map>
@@ -21,19 +22,22 @@ namespace tinyx::packagers {
 
 class LibraryResolver {
   public:
-    // Reads `root`/etc/ld.so.conf (a missing file just means no extra directories).
-    static Result<LibraryResolver> load(const std::filesystem::path& root = "/", std::string_view arch = kDefaultArch);
+    // Reads the root's /etc/ld.so.conf (a missing file just means no extra directories).
+    static Result<LibraryResolver> load(const SourceRoot& root = {}, std::string_view arch = kDefaultArch);
 
-    // The host path of DT_NEEDED `name` as the loader would pick it for `requester`,
+    // The path (inside the root) of DT_NEEDED `name` as the loader would pick it for `requester`,
     // loaded (directly or through others) by `executable`. Nothing if not found.
     std::optional<std::filesystem::path> find(const std::string& name, const ElfFile& requester,
                                               const ElfFile* executable) const;
 
     // The ld.so.conf directories followed by the default ones, in search order.
     const std::vector<std::filesystem::path>& system_directories() const { return m_system_dirs; }
+    const SourceRoot& root() const { return m_root; }
+    std::string_view arch() const { return m_arch; }
 
   private:
-    std::filesystem::path m_root;
+    SourceRoot m_root;
+    std::string_view m_arch = kDefaultArch;
     std::vector<std::filesystem::path> m_system_dirs;
 };
 
@@ -44,7 +48,7 @@ Result<void> parse_ld_so_conf(const std::filesystem::path& root, const std::file
 
 // Every ELF file one set of roots needs, with the reason each is there.
 struct ClosureMember {
-    std::filesystem::path host_path; // as found (may be a symlink: libfoo.so.1 -> libfoo.so.1.2)
+    std::filesystem::path host_path; // inside the resolver's root, as found (may be a symlink: libfoo.so.1 -> libfoo.so.1.2)
     std::string reason;
 };
 
@@ -57,7 +61,7 @@ class ElfClosure {
     Result<void> add_root(const std::filesystem::path& path, const std::string& reason);
 
     const std::vector<ClosureMember>& members() const { return m_members; }
-    // Parsed ELF headers of every member, keyed by the resolved (canonical) host path.
+    // Parsed ELF headers of every member, keyed by the resolved (canonical) path inside the root.
     const std::map<std::filesystem::path, ElfFile>& parsed() const { return m_parsed; }
     // "libfoo.so.1 needed by /usr/sbin/x" for each library that could not be found.
     const std::vector<std::string>& missing() const { return m_missing; }

@@ -7,6 +7,7 @@
 #include "core/strings.hpp"
 #include "harness/protocol.h"
 #include "archive.hpp"
+#include "container_image.hpp"
 #include "dlopen_rules.hpp"
 #include "dpkg.hpp"
 #include "elf.hpp"
@@ -14,6 +15,8 @@
 #include "guest_tree.hpp"
 #include "guestfs_disk.hpp"
 #include "library_search.hpp"
+#include "package_fetch.hpp"
+#include "source_root.hpp"
 #include "users.hpp"
 
 #include <sys/stat.h>
@@ -39,6 +42,10 @@ const char* const k_disk_init = "/sbin/tinyx-init";
 // keeps); logs, caches and runtime files of the host are never copied.
 const char* const k_never_copied_state[] = {"/var/log", "/var/cache", "/var/tmp", "/run", "/var/run"};
 constexpr std::uint64_t k_max_copied_state_bytes = 64ull << 20;
+// Directories the guest init mounts a fresh filesystem over: an app packed there would be hidden.
+const char* const k_init_mounts[] = {"/tmp", "/run", "/dev", "/proc", "/sys"};
+// Where a path app from under one of them goes instead.
+const char* const k_relocated_app_dir = "/usr/local/bin";
 
 struct Include {
     fs::path host;
@@ -49,9 +56,56 @@ bool under(const std::string& path, std::string_view dir) {
     return path == dir || (starts_with(path, dir) && path.size() > dir.size() && path[dir.size()] == '/');
 }
 
-bool host_is_directory(const std::string& path) {
+// A directory in the root, symlinks followed inside it.
+bool is_directory_in(const SourceRoot& root, const std::string& path) {
+    auto resolved = root.canonical(path);
     std::error_code ec;
-    return fs::is_directory(path, ec);
+    return resolved && fs::is_directory(root.real(*resolved), ec);
+}
+
+bool valid_env_name(std::string_view name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+Result<void> check_env(const std::vector<std::string>& env) {
+    for (const auto& entry : env) {
+        auto equals = entry.find('=');
+        if (equals == std::string::npos || !valid_env_name(std::string_view(entry).substr(0, equals)))
+            return Error::bad_input(str("--env '", entry, "': expected NAME=VALUE (NAME: letters, digits, _)"));
+        if (entry.find('\n') != std::string::npos) return Error::bad_input(str("--env '", entry.substr(0, equals), "': a value may not hold a newline"));
+    }
+    return success();
+}
+
+// "KEY=V" entries, later ones replacing earlier ones with the same KEY, in first-seen order.
+std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& over) {
+    for (const auto& entry : over) {
+        const std::string key = entry.substr(0, entry.find('=') + 1);
+        auto it = std::find_if(base.begin(), base.end(), [&](const std::string& e) { return starts_with(e, key); });
+        if (it != base.end()) *it = entry;
+        else base.push_back(entry);
+    }
+    return base;
+}
+
+Result<void> check_user_syntax(const std::string& user) {
+    auto colon = user.find(':');
+    const std::string name = user.substr(0, colon), group = colon == std::string::npos ? "" : user.substr(colon + 1);
+    if (name.empty() || (colon != std::string::npos && group.empty()) || user.find_first_of(" \t\n") != std::string::npos)
+        return Error::bad_input(str("--user '", user, "': expected NAME[:GROUP] or UID[:GID]"));
+    return success();
+}
+
+// "/", "/usr", "/etc", ...: a run command's word naming one does not bring the whole system.
+bool is_system_directory(const fs::path& path) {
+    static const std::set<std::string> system = {"/",    "/bin", "/boot", "/dev", "/etc",  "/home", "/lib", "/lib32", "/lib64",
+                                                 "/opt", "/proc", "/root", "/run", "/sbin", "/sys",  "/tmp", "/usr",  "/var"};
+    return system.count(path.string()) > 0;
+}
+
+bool all_digits(const std::string& text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 std::string octal(unsigned mode) {
@@ -131,9 +185,13 @@ Result<void> prepare_out_dir(const fs::path& out) {
 class RootfsBuilder {
   public:
     RootfsBuilder(const RootfsRequest& request, const ImageFormat& format, const LibraryResolver& resolver, const UserDb& users)
-        : m_request(request), m_format(format), m_resolver(resolver), m_closure(resolver), m_users(users), m_selection(users) {}
+        : m_request(request), m_format(format), m_root(resolver.root()), m_resolver(resolver), m_closure(resolver), m_users(users),
+          m_selection(users), m_tree(resolver.root()) {}
 
     Result<void> gather_app(std::vector<std::string>& run);
+    // The app of a container image (the resolver's root): the run command's program and
+    // the packages owning it, the working directory, the paths the command names.
+    Result<void> gather_image(std::vector<std::string>& run, const std::string& workdir);
     Result<void> finish(std::vector<std::string>& run, const std::vector<Include>& includes);
     GuestTree& tree() { return m_tree; }
     harness::InitConfig& init() { return m_init; }
@@ -143,7 +201,7 @@ class RootfsBuilder {
 
   private:
     Result<void> gather_package(const std::string& name);
-    Result<void> gather_elf(const fs::path& path);
+    Result<void> gather_elf(const fs::path& path, const std::string& placed = {});
     Result<void> gather_directory(const fs::path& path);
     Result<void> add_package_file(const PackageInfo& package, const std::string& path);
     Result<void> add_maintainer_config(const std::set<std::string>& config_dirs, const std::string& package);
@@ -154,11 +212,14 @@ class RootfsBuilder {
     Result<void> add_dlopen_files();
     Result<void> add_closure();
     Result<void> add_users(const std::vector<std::string>& run);
+    Result<void> add_app_user();
+    Result<void> add_program(const std::string& program, const std::string& reason, int depth = 0);
     Result<void> add_init(const std::vector<std::string>& run);
     Result<std::vector<std::string>> default_run() const;
 
     const RootfsRequest& m_request;
     const ImageFormat& m_format;
+    const SourceRoot& m_root;
     const LibraryResolver& m_resolver;
     ElfClosure m_closure;
     const UserDb& m_users;
@@ -173,6 +234,18 @@ class RootfsBuilder {
     std::vector<std::pair<int, std::string>> m_programs;
     std::set<std::string> m_state_dirs; // from package lists
     std::set<std::string> m_config_named_users;
+    std::string m_workdir;
+    std::vector<std::string> m_env;
+    std::optional<std::string> m_user;
+    unsigned m_app_uid = 0, m_app_gid = 0;
+    std::set<fs::path> m_relocated; // path apps packed elsewhere than their host path
+
+  public:
+    void set_app_context(std::string workdir, std::vector<std::string> env, std::optional<std::string> user) {
+        m_workdir = std::move(workdir);
+        m_env = std::move(env);
+        m_user = std::move(user);
+    }
 };
 
 Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
@@ -184,7 +257,7 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
     // directory: `tinyx build --app lighttpd --out lighttpd` must not pack its own output).
     bool looks_like_path = app.find('/') != std::string::npos;
     if (!looks_like_path && fs::exists(app, ec)) {
-        auto db = PackageDb::load(); // no dpkg database (not Debian): the path it is
+        auto db = PackageDb::load(m_root, m_request.arch); // no dpkg database (not Debian): the path it is
         looks_like_path = !db || db->find(app) == nullptr;
         if (!looks_like_path)
             log::info(str("rootfs: --app ", app, ": the installed package (write ./", app, " for the path)"));
@@ -193,6 +266,20 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
     if (looks_like_path) {
         if (!fs::exists(app, ec)) return Error::bad_input(str("--app ", app, ": no such file or directory"));
         fs::path absolute = fs::absolute(app).lexically_normal();
+        for (const char* mount : k_init_mounts) {
+            if (!under(absolute.string(), mount)) continue;
+            if (fs::is_directory(absolute, ec))
+                return Error::bad_input(str("--app ", app, ": ", absolute.string(), " is under ", mount,
+                                            ", which the guest's init mounts a fresh filesystem over; pass it as --include ",
+                                            absolute.string(), ":/srv/app and give --run"));
+            // An ELF app from there goes where the guest leaves it alone.
+            const std::string placed = (fs::path(k_relocated_app_dir) / absolute.filename()).string();
+            TRY(gather_elf(absolute, placed));
+            m_notes.push_back(str("--app ", absolute.string(), " is under ", mount, " (a fresh filesystem in the guest): packed as ", placed));
+            if (run.empty()) run = {placed};
+            else if (run[0] == absolute.string()) run[0] = placed;
+            return success();
+        }
         if (fs::is_directory(absolute, ec)) return gather_directory(absolute);
         TRY(gather_elf(absolute));
         if (run.empty()) run = {absolute.string()};
@@ -201,21 +288,76 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
     return gather_package(app);
 }
 
-Result<void> RootfsBuilder::gather_elf(const fs::path& path) {
+Result<void> RootfsBuilder::gather_image(std::vector<std::string>& run, const std::string& workdir) {
+    TRY(resolve_run(run));
+    if (PackageDb::exists_in(m_root)) {
+        TRY_ASSIGN(PackageDb db, PackageDb::load(m_root, m_request.arch));
+        m_db = std::move(db);
+        // The packages the program comes from (the link as named and the file it resolves to).
+        std::set<std::string> owners;
+        std::vector<std::string> paths{run[0]};
+        if (auto resolved = m_root.canonical(run[0])) paths.push_back(resolved->string());
+        for (const auto& path : paths)
+            if (const PackageInfo* owner = m_db->owner(path)) owners.insert(owner->name);
+        // The app is what was installed around that package: every package whose application
+        // packages include it (nginx-light, which brings nginx and its modules, for /usr/sbin/nginx).
+        std::set<std::string> roots;
+        for (const PackageInfo* package : m_db->packages())
+            for (const PackageInfo* member : m_db->application_packages(*package))
+                if (owners.count(member->name)) roots.insert(package->name);
+        for (const auto& name : roots) {
+            log::verbose(str("rootfs: ", run[0], " comes with package ", name));
+            TRY(gather_package(name));
+        }
+    }
+    if (!workdir.empty() && workdir != "/" && is_directory_in(m_root, workdir)) {
+        TRY_ASSIGN(fs::path dir, m_root.canonical(workdir));
+        TRY(m_tree.add_host_tree(m_root, dir, dir.string(), "the image's working directory", true));
+        std::error_code ec;
+        for (fs::recursive_directory_iterator it(m_root.real(dir), ec), end; !ec && it != end; it.increment(ec)) {
+            if (!it->is_regular_file() || it->is_symlink() || !has_elf_magic(it->path())) continue;
+            const fs::path inside = dir / it->path().lexically_relative(m_root.real(dir));
+            if (read_elf(it->path(), m_request.arch)) TRY(m_closure.add_root(inside, "a program in the working directory"));
+        }
+    }
+    // Files and directories the command names (a config file, an app directory).
+    for (std::size_t i = 1; i < run.size(); ++i) {
+        std::string word = run[i];
+        if (auto equals = word.find('='); starts_with(word, "-") && equals != std::string::npos) word = word.substr(equals + 1);
+        if (word.empty() || starts_with(word, "-")) continue;
+        fs::path path = word[0] == '/' ? fs::path(word) : fs::path(workdir.empty() ? "/" : workdir) / word;
+        path = path.lexically_normal();
+        if (is_system_directory(path) || !m_root.exists(path)) continue;
+        TRY_ASSIGN(fs::path resolved, m_root.canonical(path));
+        if (is_directory_in(m_root, resolved.string())) {
+            TRY(m_tree.add_host_tree(m_root, resolved, resolved.string(), str("named in the run command (", run[i], ")"), true));
+        } else {
+            TRY(m_tree.add_host(path, str("named in the run command (", run[i], ")"), true));
+        }
+    }
+    return scan_config_files();
+}
+
+Result<void> RootfsBuilder::gather_elf(const fs::path& path, const std::string& placed) {
     std::error_code ec;
     fs::path real = fs::canonical(path, ec);
     if (ec) return Error::bad_input(str("--app ", path.string(), ": ", ec.message()));
-    if (auto elf = read_elf(real); !elf) return std::move(elf).error().context("--app");
-    TRY(m_tree.add_host(path, "--app"));
+    if (auto elf = read_elf(real, m_request.arch); !elf) return std::move(elf).error().context("--app");
+    if (placed.empty()) {
+        TRY(m_tree.add_host(path, "--app"));
+    } else {
+        TRY(m_tree.add_host_tree(SourceRoot(), real, placed, "--app (moved from under a mount of the guest's init)"));
+        m_relocated.insert(real); // its closure goes in, the file itself only at `placed`
+    }
     return m_closure.add_root(real, str("--app ", path.string()));
 }
 
 Result<void> RootfsBuilder::gather_directory(const fs::path& path) {
-    TRY(m_tree.add_host_tree(path, path.string(), str("--app directory ", path.string())));
+    TRY(m_tree.add_host_tree(m_root, path, path.string(), str("--app directory ", path.string())));
     std::error_code ec;
     for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
         if (!it->is_regular_file() || it->is_symlink() || !has_elf_magic(it->path())) continue;
-        auto elf = read_elf(it->path());
+        auto elf = read_elf(it->path(), m_request.arch);
         if (!elf) {
             m_warnings.push_back(str("skipping the ELF closure of ", it->path().string(), ": ", elf.error().message));
             continue;
@@ -229,13 +371,13 @@ Result<void> RootfsBuilder::gather_directory(const fs::path& path) {
 
 Result<void> RootfsBuilder::gather_package(const std::string& name) {
     if (!m_db) {
-        TRY_ASSIGN(PackageDb db, PackageDb::load());
+        TRY_ASSIGN(PackageDb db, PackageDb::load(m_root, m_request.arch));
         m_db = std::move(db);
     }
     const PackageInfo* root = m_db->find(name);
     if (!root)
         return Error::bad_input(str("--app ", name, ": not an installed Debian package (dpkg-query knows no '", name,
-                                    "'), nor an existing file or directory"));
+                                    "'", m_root.where(), "), nor an existing file or directory"));
     m_root_package = root->name;
     for (const PackageInfo* package : m_db->application_packages(*root)) {
         log::verbose(str("rootfs: package ", package->name));
@@ -244,7 +386,7 @@ Result<void> RootfsBuilder::gather_package(const std::string& name) {
         for (const auto& path : files) {
             if (interrupt::requested()) return Error::interrupted();
             TRY(add_package_file(*package, path));
-            if (host_is_directory(path) && under(path, "/etc") && fs::path(path).parent_path() != "/" &&
+            if (is_directory_in(m_root, path) && under(path, "/etc") && fs::path(path).parent_path() != "/" &&
                 classify_package_path(path) == FileRole::config)
                 config_dirs.insert(path);
         }
@@ -257,7 +399,8 @@ Result<void> RootfsBuilder::add_package_file(const PackageInfo& package, const s
     const FileRole role = classify_package_path(path);
     if (role == FileRole::dropped) return success();
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return success(); // listed but not on disk (removed conffile, diverted away)
+    const fs::path host = m_root.real(path);
+    if (::lstat(host.c_str(), &st) != 0) return success(); // listed but not on disk (removed conffile, diverted away)
     const std::string reason = str("package ", package.name, " ", file_role_name(role));
     const int tier_base = package.name == m_root_package ? 0 : 2;
     const bool in_sbin = under(path, "/usr/sbin") || under(path, "/sbin");
@@ -271,9 +414,11 @@ Result<void> RootfsBuilder::add_package_file(const PackageInfo& package, const s
         if (fs::path(path).parent_path() == "/") return success(); // /lib -> usr/lib: guest_path_for records those
         TRY(m_tree.add_host(path, reason, true));
         std::error_code ec;
-        fs::path target = fs::canonical(path, ec);
-        if (!ec && fs::is_regular_file(target, ec) && has_elf_magic(target)) {
-            auto elf = read_elf(target);
+        auto resolved = m_root.canonical(path);
+        if (!resolved) return success();
+        const fs::path target = *resolved;
+        if (fs::is_regular_file(m_root.real(target), ec) && has_elf_magic(m_root.real(target))) {
+            auto elf = read_elf(m_root.real(target), m_request.arch);
             if (elf) {
                 TRY(m_closure.add_root(target, str(reason, " (via ", path, ")")));
                 if (role == FileRole::program && elf->is_executable_type) m_programs.emplace_back(tier_base + (in_sbin ? 0 : 1), path);
@@ -282,8 +427,8 @@ Result<void> RootfsBuilder::add_package_file(const PackageInfo& package, const s
         return success();
     }
     if (!S_ISREG(st.st_mode)) return success();
-    if (has_elf_magic(path)) {
-        auto elf = read_elf(path);
+    if (has_elf_magic(host)) {
+        auto elf = read_elf(host, m_request.arch);
         if (elf) {
             TRY(m_tree.add_host(path, reason, true));
             TRY(m_closure.add_root(path, reason));
@@ -303,12 +448,13 @@ Result<void> RootfsBuilder::add_maintainer_config(const std::set<std::string>& c
     for (const auto& dir : config_dirs) {
         std::error_code ec;
         std::vector<fs::path> children;
-        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) children.push_back(it->path());
+        for (fs::directory_iterator it(m_root.real(dir), ec), end; !ec && it != end; it.increment(ec))
+            children.push_back(fs::path(dir) / it->path().filename());
         std::sort(children.begin(), children.end());
         for (const auto& child : children) {
             if (classify_package_path(child.string()) == FileRole::dropped || m_tree.contains(child.string())) continue;
             if (config_dirs.count(child.string())) continue;
-            TRY(m_tree.add_host_tree(child, child.string(), str("package ", package, " config (created by its maintainer scripts)"), true));
+            TRY(m_tree.add_host_tree(m_root, child, child.string(), str("package ", package, " config (created by its maintainer scripts)"), true));
         }
     }
     return success();
@@ -322,7 +468,8 @@ Result<void> RootfsBuilder::scan_config_files() {
         auto text = read_file(entry.source);
         if (!text || !looks_like_text(*text)) continue;
         for (const auto& name : accounts_named_in_config(*text, m_users)) named_accounts.emplace_back(name, path);
-        for (const auto& dir : state_directories_in_config(*text, host_is_directory)) named_dirs.insert(dir + "\n" + path);
+        auto is_directory = [this](const std::string& dir) { return is_directory_in(m_root, dir); };
+        for (const auto& dir : state_directories_in_config(*text, is_directory)) named_dirs.insert(dir + "\n" + path);
     }
     for (const auto& [name, file] : named_accounts) {
         m_selection.add_user(name, str("named in ", file)) || m_selection.add_group(name, str("named in ", file));
@@ -342,17 +489,19 @@ Result<void> RootfsBuilder::add_state_directory(const std::string& dir, const st
         if (existing.path == dir) return success();
     harness::GuestDirectory guest{dir, 0755, 0, 0};
     struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    auto resolved = m_root.canonical(dir);
+    if (resolved && ::stat(m_root.real(*resolved).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
         guest.mode = st.st_mode & 07777;
-        guest.uid = st.st_uid;
-        guest.gid = st.st_gid;
+        auto owner = m_root.owner(resolved->string());
+        guest.uid = owner ? owner->uid : st.st_uid;
+        guest.gid = owner ? owner->gid : st.st_gid;
         if (copy_contents) {
             std::uint64_t total = 0;
             std::error_code ec;
-            for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+            for (fs::recursive_directory_iterator it(m_root.real(*resolved), ec), end; !ec && it != end; it.increment(ec))
                 if (it->is_regular_file() && !it->is_symlink()) total += it->file_size();
             if (total <= k_max_copied_state_bytes)
-                TRY(m_tree.add_host_tree(dir, dir, reason, true));
+                TRY(m_tree.add_host_tree(m_root, *resolved, dir, reason, true));
             else
                 m_warnings.push_back(str(dir, ": ", human_bytes(total), " on the host; created empty in the image"));
         }
@@ -390,8 +539,9 @@ Result<void> RootfsBuilder::add_busybox() {
     TRY_ASSIGN(ElfFile elf, read_elf(busybox));
     if (!elf.interpreter.empty() || !elf.needed.empty())
         return Error::bad_input(str(busybox.string(), " is not statically linked: install busybox-static, or pass --no-busybox"));
+    // tinyx's own tool, always from the host (static: nothing of the app's root needed).
     TRY_ASSIGN(std::string guest_busybox, m_tree.guest_path_for(busybox));
-    TRY(m_tree.add_host(busybox, "static BusyBox (shell and tools for guest tests)"));
+    TRY(m_tree.add_host_tree(SourceRoot(), fs::canonical(busybox), guest_busybox, "static BusyBox (shell and tools for guest tests)"));
     // The static busybox lists its own applets; running it is safe (it is the host's, not the app).
     ProcessSpec spec;
     spec.argv = {busybox.string(), "--list-full"};
@@ -414,11 +564,15 @@ Result<void> RootfsBuilder::resolve_run(std::vector<std::string>& run) {
     }
     const std::string program = run[0];
     if (program.find('/') != std::string::npos) {
-        if (program[0] != '/') return Error::bad_input(str("--run: '", program, "' must be an absolute path or a command name"));
-        TRY_ASSIGN(std::string guest, m_tree.guest_path_for(program));
+        if (program[0] != '/') {
+            // Relative to the working directory, as the app's exec will see it.
+            if (m_workdir.empty()) return Error::bad_input(str("--run: '", program, "' must be an absolute path or a command name"));
+            run[0] = (fs::path(m_workdir) / program).lexically_normal().string();
+        }
+        TRY_ASSIGN(std::string guest, m_tree.guest_path_for(run[0]));
         if (m_tree.contains(guest)) return success();
-        std::error_code ec;
-        if (!fs::exists(program, ec)) return Error::bad_input(str("--run: ", program, " is neither in the image nor on the host"));
+        if (!m_root.exists(run[0]))
+            return Error::bad_input(str("--run: ", run[0], " is neither in the image nor ", m_root.is_host() ? "on the host" : "in the container image"));
     } else {
         for (const char* dir : k_guest_path_dirs) {
             TRY_ASSIGN(std::string guest, m_tree.guest_path_for(fs::path(dir) / program));
@@ -427,21 +581,56 @@ Result<void> RootfsBuilder::resolve_run(std::vector<std::string>& run) {
                 return success();
             }
         }
-        auto host = find_program(program);
-        if (!host) return Error::bad_input(str("--run: '", program, "' is not in the image and not on the host's PATH"));
-        run[0] = host->string();
+        if (m_root.is_host()) {
+            auto host = find_program(program);
+            if (!host) return Error::bad_input(str("--run: '", program, "' is not in the image and not on the host's PATH"));
+            run[0] = host->string();
+        } else {
+            // The image's PATH (its Env or --env), else the usual directories.
+            std::vector<std::string> dirs(std::begin(k_guest_path_dirs), std::end(k_guest_path_dirs));
+            for (const auto& entry : m_env)
+                if (starts_with(entry, "PATH=")) dirs = split(entry.substr(5), ':');
+            std::string found;
+            for (const auto& dir : dirs)
+                if (!dir.empty() && dir[0] == '/' && m_root.exists(fs::path(dir) / program)) {
+                    found = (fs::path(dir) / program).string();
+                    break;
+                }
+            if (found.empty())
+                return Error::bad_input(str("--run: '", program, "' is not in the container image's PATH (", join(dirs, ":"), ")"));
+            run[0] = found;
+        }
     }
-    // The program comes from the host: it and its closure go in.
-    const std::string reason = "--run command";
-    TRY(m_tree.add_host(run[0], reason));
-    std::error_code ec;
-    fs::path real = fs::canonical(run[0], ec);
-    if (!ec && has_elf_magic(real)) {
-        TRY_ASSIGN(ElfFile elf, read_elf(real));
+    return add_program(run[0], "--run command");
+}
+
+// A program of the root and what it needs to start: its ELF closure, or the
+// interpreter its #! line names (and that one's closure).
+Result<void> RootfsBuilder::add_program(const std::string& program, const std::string& reason, int depth) {
+    TRY(m_tree.add_host(program, reason));
+    auto resolved = m_root.canonical(program);
+    if (!resolved) return success();
+    const fs::path host = m_root.real(*resolved);
+    if (has_elf_magic(host)) {
+        TRY_ASSIGN(ElfFile elf, read_elf(host, m_request.arch));
         (void)elf;
-        TRY(m_closure.add_root(real, reason));
+        return m_closure.add_root(*resolved, reason);
     }
-    return success();
+    auto head = read_file_prefix(host, 256);
+    if (!head || !starts_with(*head, "#!") || depth > 2) return success();
+    std::string line = head->substr(2, head->find('\n') == std::string::npos ? std::string::npos : head->find('\n') - 2);
+    auto words = split(std::string(trim(line)), ' ');
+    if (words.empty() || words[0].empty() || words[0][0] != '/') return success();
+    std::string interpreter = words[0];
+    // "#!/usr/bin/env python3": the named program, found in the usual directories.
+    if (fs::path(interpreter).filename() == "env" && words.size() > 1) {
+        TRY(add_program(interpreter, str("interpreter of ", program), depth + 1));
+        for (const char* dir : k_guest_path_dirs)
+            if (m_root.exists(fs::path(dir) / words[1])) return add_program((fs::path(dir) / words[1]).string(), str("interpreter of ", program), depth + 1);
+        return success();
+    }
+    if (!m_root.exists(interpreter)) return success();
+    return add_program(interpreter, str("interpreter of ", program), depth + 1);
 }
 
 Result<void> RootfsBuilder::add_dlopen_files() {
@@ -453,8 +642,9 @@ Result<void> RootfsBuilder::add_dlopen_files() {
             continue;
         }
         std::error_code ec;
-        fs::path real = fs::canonical(add.host_path, ec);
-        if (!ec && fs::is_regular_file(real) && has_elf_magic(real) && read_elf(real)) {
+        auto resolved = m_root.canonical(add.host_path);
+        const fs::path real = resolved ? m_root.real(*resolved) : fs::path();
+        if (resolved && fs::is_regular_file(real, ec) && has_elf_magic(real) && read_elf(real, m_request.arch)) {
             TRY(m_closure.add_root(add.host_path, reason));
         } else {
             TRY(m_tree.add_host(add.host_path, reason));
@@ -464,7 +654,8 @@ Result<void> RootfsBuilder::add_dlopen_files() {
 }
 
 Result<void> RootfsBuilder::add_closure() {
-    for (const auto& member : m_closure.members()) TRY(m_tree.add_host(member.host_path, member.reason));
+    for (const auto& member : m_closure.members())
+        if (!m_relocated.count(member.host_path)) TRY(m_tree.add_host(member.host_path, member.reason));
     for (const auto& missing : m_closure.missing()) m_warnings.push_back(str("library not found: ", missing));
     return success();
 }
@@ -484,8 +675,43 @@ Result<void> RootfsBuilder::add_users(const std::vector<std::string>& run) {
         if (dir.uid != 0) m_selection.add_uid(dir.uid, str("owner of ", dir.path));
         if (dir.gid != 0) m_selection.add_gid(dir.gid, str("group of ", dir.path));
     }
+    TRY(add_app_user());
     m_tree.add_file("/etc/passwd", m_selection.render_passwd(), 0644, "users: root, nobody and the app's system users");
     m_tree.add_file("/etc/group", m_selection.render_group(), 0644, "groups: root, nogroup and the app's system groups");
+    return success();
+}
+
+// --user (or the image's User): the account, its group and its home, owned by it, exist in the image.
+Result<void> RootfsBuilder::add_app_user() {
+    if (!m_user || m_user->empty()) return success();
+    auto colon = m_user->find(':');
+    const std::string name = m_user->substr(0, colon), group = colon == std::string::npos ? "" : m_user->substr(colon + 1);
+    const std::string where = m_root.is_host() ? "the host's /etc/passwd" : "the image's /etc/passwd";
+    const UserEntry* account = all_digits(name) ? m_users.user(unsigned(std::stoul(name))) : m_users.user(name);
+    if (!account && !all_digits(name)) return Error::bad_input(str("--user ", *m_user, ": no user '", name, "' in ", where));
+    unsigned uid = account ? account->uid : unsigned(std::stoul(name));
+    unsigned gid = account ? account->gid : uid;
+    if (!group.empty()) {
+        const GroupEntry* entry = all_digits(group) ? m_users.group(unsigned(std::stoul(group))) : m_users.group(group);
+        if (!entry && !all_digits(group)) return Error::bad_input(str("--user ", *m_user, ": no group '", group, "' in the group database"));
+        gid = entry ? entry->gid : unsigned(std::stoul(group));
+        if (entry) m_selection.add_group(entry->name, "the app's group (--user)");
+    }
+    if (account) {
+        m_selection.add_user(account->name, "the app runs as this user (--user)");
+        auto fields = split(account->line, ':');
+        const std::string home = fields.size() > 5 ? fields[5] : "";
+        if (!home.empty() && std::none_of(m_env.begin(), m_env.end(), [](const std::string& e) { return starts_with(e, "HOME="); }))
+            m_env.insert(m_env.begin(), "HOME=" + home);
+        if (!home.empty() && home[0] == '/' && home != "/" && home != "/nonexistent" && !under(home, "/proc") && !under(home, "/sys")) {
+            bool listed = false;
+            for (const auto& dir : m_init.directories) listed = listed || dir.path == home;
+            if (!listed) m_init.directories.push_back({home, 0755, account->uid, gid});
+            if (!under(home, "/run") && !under(home, "/tmp")) m_tree.add_directory(home, 0755, account->uid, gid, "the app user's home");
+        }
+    }
+    m_app_uid = uid;
+    m_app_gid = gid;
     return success();
 }
 
@@ -494,7 +720,13 @@ Result<void> RootfsBuilder::add_init(const std::vector<std::string>& run) {
         if (word.find('\n') != std::string::npos) return Error::bad_input("--run: arguments may not contain newlines");
     m_init.run = run;
     m_init.hostname = m_request.hostname;
-    m_init.environment = {k_guest_path, "HOME=/root", "TERM=linux", "LANG=C"};
+    m_init.environment = merge_env({k_guest_path, "HOME=/root", "TERM=linux", "LANG=C"}, m_env);
+    m_init.workdir = m_workdir;
+    if (m_user && !m_user->empty()) {
+        m_init.uid = m_app_uid;
+        m_init.gid = m_app_gid;
+        m_init.run_as_user = true;
+    }
     std::string_view init = harness::guest_init_binary();
     if (init.empty()) return Error::internal("the guest init is missing from this tinyx build");
     if (m_format.is_disk) {
@@ -516,9 +748,10 @@ Result<void> RootfsBuilder::finish(std::vector<std::string>& run, const std::vec
         TRY_ASSIGN(std::string guest_parent, m_tree.guest_path_for(fs::path(include.guest).parent_path() / "x"));
         std::string guest = (fs::path(guest_parent).parent_path() / fs::path(include.guest).filename()).string();
         if (include.guest == "/") guest = "/";
-        TRY(m_tree.add_host_tree(include.host, guest, "--include"));
-        if (has_elf_magic(include.host)) {
-            auto elf = read_elf(include.host);
+        TRY(m_tree.add_host_tree(SourceRoot(), include.host, guest, "--include"));
+        // An included ELF file's libraries come from the app's root: only when that is the host.
+        if (m_root.is_host() && has_elf_magic(include.host)) {
+            auto elf = read_elf(include.host, m_request.arch);
             if (elf) TRY(m_closure.add_root(include.host, str("--include ", include.host.string())));
         }
     }
@@ -546,7 +779,7 @@ Result<void> RootfsBuilder::finish(std::vector<std::string>& run, const std::vec
 Json manifest_json(const RootfsRequest& request, const RootfsResult& result, const GuestTree& tree, std::int64_t epoch,
                    const std::map<std::string, std::string>& user_reasons) {
     Json manifest = Json::object();
-    manifest["app"] = request.app;
+    manifest["app"] = request.image ? *request.image : request.app;
     manifest["format"] = result.format;
     manifest["compression"] = result.compression;
     manifest["image"] = result.image.filename().string();
@@ -556,6 +789,14 @@ Json manifest_json(const RootfsRequest& request, const RootfsResult& result, con
     manifest["source_date_epoch"] = epoch;
     manifest["kernel_args"] = result.kernel_args;
     manifest["run"] = result.init.run;
+    manifest["environment"] = result.init.environment;
+    if (!result.init.workdir.empty()) manifest["workdir"] = result.init.workdir;
+    if (result.init.run_as_user) manifest["user"] = {{"uid", result.init.uid}, {"gid", result.init.gid}};
+    if (result.container_image) {
+        const auto& image = *result.container_image;
+        manifest["container_image"] = {{"reference", image.reference}, {"digest", image.digest}, {"bytes", image.bytes},
+                                       {"layers", image.layers}, {"exposed_ports", image.exposed_ports}};
+    }
     Json dirs = Json::array();
     for (const auto& d : result.init.directories)
         dirs.push_back({{"path", d.path}, {"mode", octal(d.mode)}, {"uid", d.uid}, {"gid", d.gid}});
@@ -590,7 +831,33 @@ std::uint64_t disk_size_for(const GuestTree& tree) {
     return (bytes + (1ull << 20) - 1) / (1ull << 20) * (1ull << 20);
 }
 
+// The request's container image, verified, unpacked (cached) and checked against the profile's digest.
+Result<UnpackedImage> load_image(const RootfsRequest& request, bool has_run) {
+    TRY_ASSIGN(fs::path cache, cache_dir());
+    // Checked before the layers are unpacked: bad input costs no unpacking.
+    auto check = [&](const UnpackedImage& image) -> Result<void> {
+        if (request.image_digest && !request.image_digest->empty() && *request.image_digest != image.manifest_digest)
+            return Error::bad_input(str("--image ", *request.image, " is ", image.manifest_digest, ", but the profile was built from ",
+                                        *request.image_digest, " (give the image it names, or build without the profile)"));
+        if (!has_run && image.config.entrypoint.empty() && image.config.cmd.empty())
+            return Error::bad_input(str("--image ", *request.image, ": its config has neither Entrypoint nor Cmd; give --run"));
+        return success();
+    };
+    return unpack_container_image(*request.image, request.arch, cache / "images", check);
+}
+
+ContainerImageInfo image_info(const UnpackedImage& image) {
+    return {image.reference.text, image.manifest_digest, image.image_bytes, image.layers, image.config.exposed_tcp_ports};
+}
+
 } // namespace
+
+Result<ContainerImageInfo> inspect_container_image(const RootfsRequest& request) {
+    if (!request.image) return Error::internal("inspect_container_image: the request names no image");
+    TRY(validate_rootfs_request(request));
+    TRY_ASSIGN(UnpackedImage image, load_image(request, request.run.has_value()));
+    return image_info(image);
+}
 
 const std::vector<ImageFormat>& image_formats() {
     static const std::vector<ImageFormat> formats = {
@@ -616,7 +883,17 @@ Result<void> validate_rootfs_request(const RootfsRequest& request) {
     TRY(parse_includes(request.includes));
     TRY(resolve_epoch(request));
     TRY(split_run(request));
-    if (request.app.empty()) return Error::bad_input("--app: required (a package name, an ELF executable or a directory)");
+    TRY(find_arch(request.arch));
+    TRY(check_env(request.env));
+    if (request.user) TRY(check_user_syntax(*request.user));
+    if (request.workdir && (request.workdir->empty() || (*request.workdir)[0] != '/'))
+        return Error::bad_input(str("--workdir '", request.workdir.value_or(""), "': expected an absolute guest path"));
+    if (request.image) {
+        if (!request.app.empty()) return Error::bad_input("--app and --image both name the app: give one");
+        TRY(parse_image_reference(*request.image));
+    } else if (request.app.empty()) {
+        return Error::bad_input("--app or --image: required (a package name, an ELF executable, a directory, or a container image)");
+    }
     for (const auto& glob : request.excludes)
         if (glob.empty() || glob[0] != '/') return Error::bad_input(str("--exclude '", glob, "': expected a glob on absolute guest paths"));
     return success();
@@ -629,13 +906,45 @@ Result<RootfsResult> build_rootfs(const RootfsRequest& request) {
     TRY_ASSIGN(std::vector<Include> includes, parse_includes(request.includes));
     TRY_ASSIGN(std::int64_t epoch, resolve_epoch(request));
     TRY_ASSIGN(std::vector<std::string> run, split_run(request));
-    TRY(prepare_out_dir(request.out_dir));
 
-    TRY_ASSIGN(LibraryResolver resolver, LibraryResolver::load());
-    TRY_ASSIGN(UserDb users, UserDb::load());
+    // A container image: verified and unpacked (cached), its config gives the defaults.
+    SourceRoot root;
+    std::optional<UnpackedImage> image;
+    std::vector<std::string> env;
+    std::string workdir = request.workdir.value_or("");
+    std::optional<std::string> user = request.user;
+    if (request.image) {
+        TRY_ASSIGN(UnpackedImage unpacked, load_image(request, !run.empty()));
+        const ContainerConfig& config = unpacked.config;
+        if (run.empty()) {
+            run = config.entrypoint;
+            run.insert(run.end(), config.cmd.begin(), config.cmd.end());
+        }
+        env = config.env;
+        if (workdir.empty()) workdir = config.working_dir;
+        if (!user && !config.user.empty()) user = config.user;
+        root = unpacked.root;
+        image = std::move(unpacked);
+    } else if (request.app.find('/') == std::string::npos && !fs::exists(request.app) && !installed_on_host(request.app)) {
+        // A package the host does not have: downloaded with its dependencies, never installed.
+        TRY_ASSIGN(fs::path cache, cache_dir());
+        TRY_ASSIGN(FetchedPackages fetched, fetch_package_root(request.app, request.arch, cache / "packages"));
+        root = fetched.root;
+    }
+    env = merge_env(env, request.env);
+    if (user) TRY(check_user_syntax(*user));
+
+    TRY_ASSIGN(LibraryResolver resolver, LibraryResolver::load(root, request.arch));
+    TRY_ASSIGN(UserDb users, UserDb::load(root.dir()));
     RootfsBuilder builder(request, *format, resolver, users);
-    TRY(builder.gather_app(run));
+    builder.set_app_context(workdir, env, user);
+    if (image) {
+        TRY(builder.gather_image(run, workdir));
+    } else {
+        TRY(builder.gather_app(run));
+    }
     TRY(builder.finish(run, includes));
+    TRY(prepare_out_dir(request.out_dir)); // only now: bad input leaves --out untouched
     // Printed only now: a bad-input error must be the first line on stderr.
     for (const auto& note : builder.notes()) log::info(str("rootfs: ", note));
     for (const auto& warning : builder.warnings()) log::warn(str("rootfs: ", warning));
@@ -647,6 +956,7 @@ Result<RootfsResult> build_rootfs(const RootfsRequest& request) {
     result.init = builder.init();
     result.warnings = builder.warnings();
     result.content_bytes = builder.tree().content_bytes();
+    if (image) result.container_image = image_info(*image);
     result.entries = builder.tree().entries().size();
     const fs::path out = request.out_dir;
     const std::string file_name = format->file_name + (format->is_disk ? "" : compression_suffix(compression));

@@ -48,8 +48,16 @@ UserDb UserDb::from_text(const std::string& passwd, const std::string& group) {
 }
 
 Result<UserDb> UserDb::load(const std::filesystem::path& root) {
-    TRY_ASSIGN(std::string passwd, read_file(root / "etc/passwd"));
-    TRY_ASSIGN(std::string group, read_file(root / "etc/group"));
+    // A root without account databases (a FROM-scratch image) gets the two accounts every image has.
+    std::string passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+    std::string group = "root:x:0:\nnogroup:x:65534:\n";
+    std::error_code ec;
+    if (std::filesystem::exists(root / "etc/passwd", ec)) {
+        TRY_ASSIGN(passwd, read_file(root / "etc/passwd"));
+    }
+    if (std::filesystem::exists(root / "etc/group", ec)) {
+        TRY_ASSIGN(group, read_file(root / "etc/group"));
+    }
     return from_text(passwd, group);
 }
 

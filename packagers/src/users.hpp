@@ -28,7 +28,7 @@ struct GroupEntry {
 
 class UserDb {
   public:
-    // Reads root/etc/passwd and root/etc/group.
+    // Reads root/etc/passwd and root/etc/group (root and nobody when a file is missing).
     static Result<UserDb> load(const std::filesystem::path& root = "/");
     static UserDb from_text(const std::string& passwd, const std::string& group);
 

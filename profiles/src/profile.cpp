@@ -97,7 +97,20 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
         auto app_where = where + ": app";
         if (!app.is_object()) return Error::bad_input(app_where + ": expected an object");
         AppSpec spec;
-        TRY_ASSIGN(spec.app, json_string(app, "app", app_where));
+        TRY_ASSIGN(spec.image, optional_string(app, "image", app_where));
+        if (spec.image.empty()) {
+            TRY_ASSIGN(spec.app, json_string(app, "app", app_where));
+        } else {
+            TRY_ASSIGN(spec.app, optional_string(app, "app", app_where));
+            if (!spec.app.empty()) return Error::bad_input(str(app_where, ": both app and image name the app: give one"));
+        }
+        TRY_ASSIGN(spec.image_digest, optional_string(app, "image_digest", app_where));
+        TRY_ASSIGN(spec.env, optional_strings(app, "env", app_where));
+        for (const auto& entry : spec.env)
+            if (entry.find('=') == std::string::npos || entry[0] == '=')
+                return Error::bad_input(str(app_where, ".env: '", entry, "' (expected NAME=VALUE)"));
+        TRY_ASSIGN(spec.user, optional_string(app, "user", app_where));
+        TRY_ASSIGN(spec.workdir, optional_string(app, "workdir", app_where));
         TRY_ASSIGN(spec.run, optional_string(app, "run", app_where));
         TRY_ASSIGN(spec.includes, optional_strings(app, "includes", app_where));
         TRY_ASSIGN(spec.excludes, optional_strings(app, "excludes", app_where));
@@ -180,8 +193,22 @@ Json profile_to_json(const Profile& profile) {
     out["options"] = options;
     if (profile.app) {
         const auto& app = *profile.app;
-        out["app"] = {{"app", app.app},           {"run", app.run},       {"includes", app.includes},
-                      {"excludes", app.excludes}, {"busybox", app.busybox}, {"compression", app.compression}};
+        Json a = Json::object();
+        if (app.image.empty()) {
+            a["app"] = app.app;
+        } else {
+            a["image"] = app.image;
+            a["image_digest"] = app.image_digest;
+        }
+        a["run"] = app.run;
+        if (!app.env.empty()) a["env"] = app.env;
+        if (!app.user.empty()) a["user"] = app.user;
+        if (!app.workdir.empty()) a["workdir"] = app.workdir;
+        a["includes"] = app.includes;
+        a["excludes"] = app.excludes;
+        a["busybox"] = app.busybox;
+        a["compression"] = app.compression;
+        out["app"] = a;
     }
     if (profile.test) {
         const auto& test = *profile.test;
@@ -259,6 +286,10 @@ std::vector<std::string> diff_profiles(const Profile& a, const Profile& b) {
     const auto& app_a = a.app ? *a.app : no_app;
     const auto& app_b = b.app ? *b.app : no_app;
     field("app.app", app_a.app, app_b.app);
+    field("app.image", app_a.image, app_b.image);
+    field("app.image_digest", app_a.image_digest, app_b.image_digest);
+    field("app.env", join(app_a.env, " "), join(app_b.env, " "));
+    field("app.user", app_a.user, app_b.user);
     field("app.run", app_a.run, app_b.run);
     field("app.includes", join(app_a.includes, " "), join(app_b.includes, " "));
     TestSpec no_test;
@@ -321,7 +352,14 @@ AppSpec rebase_host_paths(AppSpec app, const fs::path& directory) {
     }
     // A package name has no slash; "./server" or "bin/server" is a path.
     if (app.app.find('/') != std::string::npos) app.app = rebase(app.app);
+    // An image's path, after its transport: oci:images/nginx:1 -> oci:/abs/images/nginx:1.
+    if (auto colon = app.image.find(':'); colon != std::string::npos) {
+        const std::string rest = app.image.substr(colon + 1);
+        if (!rest.empty() && rest[0] != '/') app.image = app.image.substr(0, colon + 1) + rebase(rest);
+    }
     return app;
 }
+
+std::string app_label(const AppSpec& app) { return app.image.empty() ? app.app : app.image; }
 
 } // namespace tinyx::profiles

@@ -1,5 +1,6 @@
 // tinyx build: one command from application to minimal VM image (src/build/pipeline.hpp).
 #include "pipeline/pipeline.hpp"
+#include "app_flags.hpp"
 #include "boot_flags.hpp"
 #include "commands.hpp"
 #include "core/strings.hpp"
@@ -17,6 +18,7 @@ struct BuildOptions {
     std::vector<std::string> includes, excludes;
     std::vector<std::string> prune_what{"kernel", "files", "boot"};
     BootFlags boot;
+    AppFlags app_flags;
     bool no_busybox = false, json = false;
 };
 
@@ -35,12 +37,17 @@ Result<int> run_build(BuildOptions& options) {
     request.accel = accel_choice(options.boot.accel);
     request.platform = options.boot.platform;
 
-    bool app_flags = !options.app.empty();
-    if (!app_flags && (!options.run.empty() || !options.includes.empty() || !options.excludes.empty() || options.no_busybox))
-        return Error::bad_input("--run, --include, --exclude and --no-busybox describe an app: give --app too");
-    if (app_flags) {
+    const bool names_app = !options.app.empty() || !options.app_flags.image.empty();
+    if (!names_app && (!options.run.empty() || !options.includes.empty() || !options.excludes.empty() || options.no_busybox ||
+                       options.app_flags.any()))
+        return Error::bad_input("--run, --include, --exclude, --env, --user, --workdir and --no-busybox describe an app: give --app or --image too");
+    if (names_app) {
         profiles::AppSpec app;
         app.app = options.app;
+        app.image = options.app_flags.image;
+        app.env = options.app_flags.env;
+        app.user = options.app_flags.user;
+        app.workdir = options.app_flags.workdir;
         app.run = options.run;
         app.includes = options.includes;
         app.excludes = options.excludes;
@@ -73,7 +80,10 @@ Result<int> run_build(BuildOptions& options) {
 void setup_build(CLI::App& app, Runner& runner) {
     auto* cmd = app.add_subcommand("build", "Build a minimal VM image for an app: gather, configure, (prune), build, verify");
     auto options = std::make_shared<BuildOptions>();
-    cmd->add_option("--app", options->app, "Debian package name, ELF path or directory");
+    auto* app_option = cmd->add_option("--app", options->app, "Debian package name, ELF path or directory");
+    add_app_flags(cmd, options->app_flags);
+    app_option->excludes(cmd->get_option("--image"));
+    cmd->get_option("--image")->excludes(app_option);
     cmd->add_option("--run", options->run, "The app's command line in the guest");
     cmd->add_option("--include", options->includes, "HOST[:GUEST] file or directory to add (repeatable)");
     cmd->add_option("--exclude", options->excludes, "Glob of guest paths to leave out (repeatable)");
@@ -126,6 +136,9 @@ void setup_build(CLI::App& app, Runner& runner) {
                 "  tinyx build --profile out/nginx/profile.json --prune --prune-what files --out out/nginx-slim\n"
                 "  tinyx build --app redis-server ... --prune --hint-profile profiles/apps/nginx.json --out out/redis\n"
                 "              prune redis's own kernel, trying what nginx's pruning removed first\n"
+                "  skopeo copy docker://docker.io/library/nginx:1.25 oci:images/nginx:1.25   (the registry pull is skopeo's)\n"
+                "  tinyx build --image oci:images/nginx:1.25 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out out/nginx\n"
+                "              the image's Entrypoint+Cmd, Env, WorkingDir, User and ExposedPorts (the forwards) are the defaults\n"
                 "Outputs in --out: bzImage, initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
                 "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input,\n"
                 "75 the machine failed (full disk, killed build, QEMU could not start; --resume continues a pruning).");

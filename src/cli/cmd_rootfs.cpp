@@ -1,4 +1,5 @@
 // tinyx rootfs: flags -> packagers::RootfsRequest; the result -> a summary line (stdout).
+#include "app_flags.hpp"
 #include "commands.hpp"
 
 #include "core/strings.hpp"
@@ -16,6 +17,7 @@ struct RootfsOptions {
     std::string run;
     std::string compression;
     std::string out;
+    AppFlags app;
     bool no_busybox = false;
 };
 
@@ -25,6 +27,10 @@ Result<int> run_rootfs(RootfsOptions& opts) {
     if (!opts.compression.empty()) request.compression = opts.compression;
     request.busybox = !opts.no_busybox;
     request.out_dir = opts.out;
+    if (!opts.app.image.empty()) request.image = opts.app.image;
+    request.env = opts.app.env;
+    if (!opts.app.user.empty()) request.user = opts.app.user;
+    if (!opts.app.workdir.empty()) request.workdir = opts.app.workdir;
     TRY_ASSIGN(packagers::RootfsResult result, packagers::build_rootfs(request));
     std::cout << result.image.string() << " (" << human_bytes(result.image_bytes) << ", " << result.entries << " entries)\n"
               << result.manifest.string() << "\n";
@@ -38,9 +44,13 @@ Result<int> run_rootfs(RootfsOptions& opts) {
 void setup_rootfs(CLI::App& app, Runner& runner) {
     auto opts = std::make_shared<RootfsOptions>();
     auto* cmd = app.add_subcommand("rootfs", "Gather one application's files into an initramfs or an ext4 disk image");
-    cmd->add_option("--app", opts->request.app, "An installed Debian package, an ELF executable or a directory")->required();
+    auto* app_option = cmd->add_option("--app", opts->request.app, "An installed Debian package, an ELF executable or a directory");
+    add_app_flags(cmd, opts->app);
+    app_option->excludes(cmd->get_option("--image"));
+    cmd->get_option("--image")->excludes(app_option);
     cmd->add_option("--run", opts->run,
-                    "The app's command line in the guest (default: the package's only daemon program)");
+                    "The app's command line in the guest (default: the package's only daemon program, or the image's "
+                    "Entrypoint+Cmd; with --image it replaces both)");
     cmd->add_option("--include", opts->request.includes, "Also copy HOST[:GUEST] (a file or a directory); repeatable");
     cmd->add_option("--exclude", opts->request.excludes, "Leave out guest paths matching GLOB (and what is below them); repeatable");
     cmd->add_option("--format", opts->request.format, "initramfs (default), raw or qcow2 (ext4 disk images, via libguestfs)");
@@ -51,7 +61,8 @@ void setup_rootfs(CLI::App& app, Runner& runner) {
                 "Example:\n"
                 "  tinyx rootfs --app nginx-light --run \"nginx -g 'daemon off;'\" --compression xz --out out/\n"
                 "  tinyx rootfs --app redis-server --run 'redis-server --port 6379' --format qcow2 --out disk/\n"
-                "  tinyx rootfs --app ./myserver --include ./static:/srv/www --exclude '/usr/share/zoneinfo*' --out out/");
+                "  tinyx rootfs --app ./myserver --include ./static:/srv/www --exclude '/usr/share/zoneinfo*' --out out/\n"
+                "  tinyx rootfs --image oci:images/web:1 --env PORT=8080 --user www-data --out out/");
     cmd->callback([opts, &runner] { runner = [opts] { return run_rootfs(*opts); }; });
 }
 

@@ -7,7 +7,7 @@ no_image() { ! ls "$1"/initramfs.cpio* "$1"/disk.* >/dev/null 2>&1 || fail "an i
 expect_status 2 "$TINYX" rootfs --app no-such-package-tinyx --out "$WORK/o1"
 expect_first_line "tinyx: error:" "$WORK/err"
 expect_grep "no-such-package-tinyx" "$WORK/err"
-expect_grep "not an installed Debian package" "$WORK/err"
+expect_grep "not an installed package, a file or a directory, and apt knows no package" "$WORK/err"
 no_image "$WORK/o1"
 
 printf '#!/bin/sh\necho hi\n' > "$WORK/script.sh"

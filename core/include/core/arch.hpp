@@ -25,6 +25,7 @@ struct Arch {
     int elf_machine = 0;            // e_machine of its ELF files (EM_X86_64 = 62)
     std::string_view elf_name;      // how people name that machine: "x86-64"
     std::string_view multiarch;     // Debian's multiarch triplet, library directories: "x86_64-linux-gnu"
+    std::string_view package_arch;  // Debian's architecture and the OCI image config's "architecture": "amd64"
 
     // arch/<srcarch>/boot/<kernel_image>, relative to a kernel build directory.
     std::string kernel_image_path() const;

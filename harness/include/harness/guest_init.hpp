@@ -22,10 +22,13 @@ struct InitConfig {
     std::vector<std::string> environment; // "KEY=VALUE" for the app
     std::vector<GuestDirectory> directories;
     std::string hostname = "tinyx";
+    std::string workdir;      // the app's working directory ("" = /)
+    bool run_as_user = false; // the app (not the guest test) drops to uid/gid
+    unsigned uid = 0, gid = 0;
 };
 
 // The init.conf text: one "key value" per line ("run ARG", "env K=V", "dir PATH MODE UID GID",
-// "hostname NAME"). Arguments may hold spaces; they may not hold newlines (rejected by callers).
+// "hostname NAME", "workdir PATH", "user UID GID"). Arguments may hold spaces; they may not hold newlines (rejected by callers).
 std::string render_init_config(const InitConfig& config);
 
 // The bytes of the static init executable to install as /init (and /sbin/tinyx-init on disks).

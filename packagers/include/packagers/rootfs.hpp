@@ -22,6 +22,7 @@
 // next to --out and renamed into place, so a failure never leaves half an image.
 #pragma once
 
+#include "core/arch.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
 #include "harness/guest_init.hpp"
@@ -35,8 +36,16 @@
 namespace tinyx::packagers {
 
 struct RootfsRequest {
-    std::string app;
+    std::string app;                       // a package, an ELF path or a directory; empty with `image`
+    // A container image instead of --app: oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE.
+    // Its config gives the defaults of run, env, workdir and user.
+    std::optional<std::string> image;
+    std::optional<std::string> image_digest; // a profile's record of the image: another image is bad input
     std::optional<std::string> run;        // the app's command line (split like /bin/sh, no expansion)
+    std::vector<std::string> env;          // NAME=VALUE for the app and the guest test (over the image's Env)
+    std::optional<std::string> user;       // NAME[:GROUP] or UID[:GID] the app runs as (default root)
+    std::optional<std::string> workdir;    // the app's working directory (default /, or the image's WorkingDir)
+    std::string arch = std::string(kDefaultArch);
     std::vector<std::string> includes;     // "HOST[:GUEST]"
     std::vector<std::string> excludes;     // globs on guest paths
     std::string format = "initramfs";
@@ -46,6 +55,15 @@ struct RootfsRequest {
     // Unset: $SOURCE_DATE_EPOCH, or 0 when that is unset too (every mtime becomes 1970-01-01).
     std::optional<std::int64_t> source_date_epoch;
     std::string hostname = "tinyx";
+};
+
+// The container image an image was built from, as report.json and profiles record it.
+struct ContainerImageInfo {
+    std::string reference;     // as given
+    std::string digest;        // "sha256:…": the manifest's (oci) or the config's (docker-archive)
+    std::uint64_t bytes = 0;   // the image as stored (its blobs in the layout, or the archive file)
+    std::size_t layers = 0;
+    std::vector<int> exposed_ports; // ExposedPorts (tcp): the default forwards of `tinyx build`
 };
 
 struct RootfsResult {
@@ -60,6 +78,7 @@ struct RootfsResult {
     harness::InitConfig init;
     std::vector<std::string> warnings;
     Json manifest_json;
+    std::optional<ContainerImageInfo> container_image;
 };
 
 struct ImageFormat {
@@ -75,9 +94,15 @@ const std::vector<ImageFormat>& image_formats();
 Result<const ImageFormat*> find_image_format(const std::string& name);
 
 // The checks that need no work (format, compression, --include sources, --run syntax,
-// SOURCE_DATE_EPOCH); build_rootfs runs them first. `tinyx build` can call it early.
+// --env and --user syntax, the image reference's transport, SOURCE_DATE_EPOCH);
+// build_rootfs runs them first. `tinyx build` can call it early.
 Result<void> validate_rootfs_request(const RootfsRequest& request);
 
 Result<RootfsResult> build_rootfs(const RootfsRequest& request);
+
+// For a request with an image: verify and unpack it (into the cache build_rootfs then
+// reuses) and check the profile's digest and that it says what to run. Lets `tinyx build`
+// reject a bad image before it writes anything and take the image's ExposedPorts.
+Result<ContainerImageInfo> inspect_container_image(const RootfsRequest& request);
 
 } // namespace tinyx::packagers

@@ -33,7 +33,12 @@ struct OptionSetting {
 
 // How the image is gathered (mirrors `tinyx rootfs` options).
 struct AppSpec {
-    std::string app; // package name, ELF path or directory
+    std::string app; // package name, ELF path or directory; empty for a container image
+    std::string image;        // container image reference (oci:DIR[:TAG], ...) instead of app
+    std::string image_digest; // the image's digest the profile was built from (checked on rebuild)
+    std::vector<std::string> env; // NAME=VALUE
+    std::string user;             // NAME[:GROUP] or UID[:GID]; empty: root (or the image's User)
+    std::string workdir;          // empty: / (or the image's WorkingDir)
     std::string run;
     std::vector<std::string> includes; // HOST[:GUEST]
     std::vector<std::string> excludes; // globs
@@ -97,5 +102,8 @@ fs::path shipped_profiles_dir();
 // paths are relative to the profile file's own directory, so a profile can ship
 // next to the files it includes; a profile a build writes holds absolute paths.
 AppSpec rebase_host_paths(AppSpec app, const fs::path& directory);
+
+// What names the app in messages and default profile names: the package, path or image reference.
+std::string app_label(const AppSpec& app);
 
 } // namespace tinyx::profiles

@@ -87,17 +87,15 @@ Result<void> resolve_inputs(BuildContext& context) {
     if (!request.kernel_only) {
         if (request.app) {
             context.app = *request.app;
-            if (profile && profile->app && profile->app->app != context.app.app)
-                log::info(str("reusing the kernel options of profile '", profile->name, "' (built for ", profile->app->app,
-                              ") for ", context.app.app));
+            if (profile && profile->app && profiles::app_label(*profile->app) != profiles::app_label(context.app))
+                log::info(str("reusing the kernel options of profile '", profile->name, "' (built for ",
+                              profiles::app_label(*profile->app), ") for ", profiles::app_label(context.app)));
         } else if (profile && profile->app) {
             context.app = profiles::rebase_host_paths(*profile->app, fs::absolute(*request.profile).parent_path());
         } else {
-            return Error::bad_input("nothing to build: give --app APP or --profile FILE");
+            return Error::bad_input("nothing to build: give --app APP, --image REF or --profile FILE");
         }
         context.test = request.test ? *request.test : (profile && profile->test ? *profile->test : profiles::TestSpec{});
-        if (!context.test.host_test.empty() && context.test.forward.empty())
-            return Error::bad_input("--host-test needs at least one --forward GUESTPORT");
         if (profile)
             show_what_a_profile_runs(*request.profile, request.app ? nullptr : &context.app,
                                      request.test ? nullptr : &context.test);
@@ -123,13 +121,15 @@ Result<void> resolve_inputs(BuildContext& context) {
     TRY_ASSIGN(context.wanted, wanted_options(request, profile, context.platform->baselet(*arch)));
     if (request.prune && profile) log::info("--prune with --profile: pruning starts from the profile's options");
 
-    TRY(make_directories(request.out_dir));
-    std::error_code ignored;
-    fs::remove(request.out_dir / "report.json", ignored); // never leave an old success behind
-
     if (!request.kernel_only) {
         auto& rootfs = context.rootfs;
         rootfs.app = context.app.app;
+        if (!context.app.image.empty()) rootfs.image = context.app.image;
+        if (!context.app.image_digest.empty()) rootfs.image_digest = context.app.image_digest;
+        rootfs.env = context.app.env;
+        if (!context.app.user.empty()) rootfs.user = context.app.user;
+        if (!context.app.workdir.empty()) rootfs.workdir = context.app.workdir;
+        rootfs.arch = request.arch;
         if (!context.app.run.empty()) rootfs.run = context.app.run;
         rootfs.includes = context.app.includes;
         rootfs.excludes = context.app.excludes;
@@ -138,7 +138,24 @@ Result<void> resolve_inputs(BuildContext& context) {
         rootfs.format = "initramfs";
         rootfs.out_dir = request.out_dir;
         TRY(packagers::validate_rootfs_request(rootfs));
+        // An image is checked (digests, platform, what to run) before anything is written; its
+        // ExposedPorts are the forwards when the test names none.
+        if (rootfs.image) {
+            TRY_ASSIGN(auto image, packagers::inspect_container_image(rootfs));
+            if (context.test.forward.empty() && !image.exposed_ports.empty()) {
+                context.test.forward = image.exposed_ports;
+                std::vector<std::string> ports;
+                for (int port : image.exposed_ports) ports.push_back(std::to_string(port));
+                log::info(str("forwarding the image's exposed ports: ", join(ports, ", ")));
+            }
+        }
+        if (!context.test.host_test.empty() && context.test.forward.empty())
+            return Error::bad_input("--host-test needs at least one --forward GUESTPORT");
     }
+
+    TRY(make_directories(request.out_dir));
+    std::error_code ignored;
+    fs::remove(request.out_dir / "report.json", ignored); // never leave an old success behind
 
     TRY_ASSIGN(context.tree, kconfig::locate_source_tree(request.kernel_src, request.arch));
     if (profile && !profile->kernel_version.empty() && profile->kernel_version != context.tree.version)

@@ -19,13 +19,28 @@ std::optional<std::string> foreign_profile_advice(const BuildContext& context) {
                context.app.app, " without --profile, with --prune, to decide its own");
 }
 
+// A profile's default name: the package or file name, or the image's path and tag (oci:images/nginx:1 -> nginx-1).
+std::string image_name(const profiles::AppSpec& app) {
+    if (app.image.empty()) return fs::path(app.app).filename().string();
+    std::string rest = app.image.substr(app.image.find(':') + 1);
+    std::string tag;
+    if (auto colon = rest.find(':'); colon != std::string::npos) {
+        tag = rest.substr(colon + 1);
+        rest = rest.substr(0, colon);
+    }
+    std::string name = fs::path(rest).lexically_normal().filename().string();
+    if (name.empty()) name = fs::path(rest).lexically_normal().parent_path().filename().string();
+    name = fs::path(name).stem().string(); // nginx.tar -> nginx
+    return tag.empty() ? name : name + "-" + tag;
+}
+
 bool passed(const BuildContext& context) { return context.verified.verdict == harness::Verdict::pass; }
 
 profiles::Profile output_profile(const BuildContext& context, const std::vector<profiles::OptionSetting>& kept) {
     const auto& profile = context.profile;
     profiles::Profile out;
     out.kind = "app";
-    out.name = profile ? profile->name : fs::path(context.app.app).filename().string();
+    out.name = profile ? profile->name : image_name(context.app);
     out.description = profile ? profile->description : "";
     out.kernel_version = context.tree.version;
     out.arch = std::string(context.tree.arch->name);
@@ -33,6 +48,7 @@ profiles::Profile output_profile(const BuildContext& context, const std::vector<
     out.tinyx_version = TINYX_VERSION;
     out.options = kept;
     out.app = profiles::rebase_host_paths(context.app, fs::current_path());
+    if (context.image.container_image) out.app->image_digest = context.image.container_image->digest;
     out.test = context.test;
     out.sizes = {{"kernel_bytes", context.kernel.bytes}, {"initramfs_bytes", context.image.image_bytes}};
     out.pruning = profile ? profile->pruning : (context.kernel_pruning ? context.kernel_pruning->pruning : Json(nullptr));
@@ -84,13 +100,23 @@ Json render_report(const BuildContext& context) {
         report["reason"] = verified.reason;
         if (auto advice = foreign_profile_advice(context)) report["reason"] = str(verified.reason, " (", *advice, ")");
     }
-    report["app"] = {{"app", context.app.app}, {"run", context.app.run}};
+    report["app"] = {{"app", profiles::app_label(context.app)}, {"run", context.app.run.empty() ? shell_join(image.init.run) : context.app.run}};
+    if (!context.app.env.empty()) report["app"]["env"] = context.app.env;
+    if (image.init.run_as_user) report["app"]["user"] = {{"uid", image.init.uid}, {"gid", image.init.gid}};
     report["kernel"] = {{"version", context.tree.version}, {"arch", context.tree.arch->name},
                         {"image", kernel_file_name(context)}, {"bytes", context.kernel.bytes},
                         {"config_hash", context.kernel.config_hash}, {"options_on_top_of_tinyconfig", kept.size()}};
     report["image"] = {{"file", image.image.filename().string()}, {"initramfs_bytes", image.image_bytes},
                        {"content_bytes", image.content_bytes}, {"entries", image.entries},
                        {"compression", image.compression}};
+    if (image.container_image) {
+        // The survey's comparison: the container image as stored beside the VM built from it.
+        const auto& from = *image.container_image;
+        const std::uint64_t vm_bytes = context.kernel.bytes + image.image_bytes;
+        report["container_image"] = {{"reference", from.reference}, {"digest", from.digest}, {"bytes", from.bytes},
+                                     {"layers", from.layers}, {"vm_bytes", vm_bytes},
+                                     {"vm_to_container", from.bytes ? double(vm_bytes) / double(from.bytes) : 0.0}};
+    }
     int passed_boots = 0;
     for (const auto& run : verified.boots) passed_boots += run.verdict == harness::Verdict::pass;
     Json verify = {{"boots", verified.boots.size()}, {"passed", passed_boots},
@@ -125,7 +151,12 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
     md += "| what | size |\n|---|---|\n";
     md += str("| kernel (", report["kernel"].value("image", std::string("bzImage")), ") | ", human_bytes(report["kernel"]["bytes"].get<unsigned long long>()), " |\n");
     md += str("| image (", report["image"]["file"].get<std::string>(), ") | ", human_bytes(report["image"]["initramfs_bytes"].get<unsigned long long>()), " |\n");
-    md += str("| kernel + image | ", human_bytes(report["kernel"]["bytes"].get<unsigned long long>() + report["image"]["initramfs_bytes"].get<unsigned long long>()), " |\n\n");
+    md += str("| kernel + image | ", human_bytes(report["kernel"]["bytes"].get<unsigned long long>() + report["image"]["initramfs_bytes"].get<unsigned long long>()), " |\n");
+    if (report.contains("container_image"))
+        md += str("| the container image it came from (", report["container_image"]["reference"].get<std::string>(), ", ",
+                  report["container_image"]["layers"].get<std::size_t>(), " layers) | ",
+                  human_bytes(report["container_image"]["bytes"].get<unsigned long long>()), " |\n");
+    md += "\n";
     if (report.contains("verify")) {
         const auto& verify = report["verify"];
         md += str("Verification: ", verify.value("passed", 0), "/", verify.value("boots", 0), " boots passed");

@@ -15,7 +15,7 @@ TEST_CASE("render_init_config writes one key and value a line") {
     config.hostname = "web";
     std::string text = render_init_config(config);
     CHECK(text ==
-          "# tinyx-init configuration: one \"key value\" a line (run, env, dir, hostname)\n"
+          "# tinyx-init configuration: one \"key value\" a line (run, env, dir, hostname, workdir, user)\n"
           "hostname web\n"
           "dir /var/lib/nginx body 0750 33 34\n"
           "dir /run/app 01777 0 0\n"
@@ -24,6 +24,22 @@ TEST_CASE("render_init_config writes one key and value a line") {
           "run /usr/sbin/nginx\n"
           "run -g\n"
           "run daemon off;\n");
+}
+
+TEST_CASE("render_init_config: the app's working directory and user come before its command") {
+    InitConfig config;
+    config.run = {"/srv/app/server"};
+    config.workdir = "/srv/app";
+    config.run_as_user = true;
+    config.uid = 33;
+    config.gid = 34;
+    std::string text = render_init_config(config);
+    CHECK(text.find("workdir /srv/app\nuser 33 34\nrun /srv/app/server\n") != std::string::npos);
+    config.run_as_user = false;
+    config.workdir.clear();
+    text = render_init_config(config);
+    CHECK(text.find("\nuser ") == std::string::npos);
+    CHECK(text.find("\nworkdir ") == std::string::npos);
 }
 
 TEST_CASE("the embedded guest init is the static executable the build produced") {

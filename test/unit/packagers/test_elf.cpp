@@ -122,7 +122,7 @@ TEST_CASE("library search: RUNPATH wins over RPATH, $ORIGIN expands") {
     REQUIRE(make_directories(root / "opt/rpath"));
     REQUIRE(write_file_atomic(root / "opt/app/lib/libx.so.1", "x"));
     REQUIRE(write_file_atomic(root / "opt/rpath/libx.so.1", "x"));
-    auto resolver = LibraryResolver::load(root);
+    auto resolver = LibraryResolver::load(SourceRoot(root));
     REQUIRE(resolver);
     ElfFile exe;
     exe.path = "/opt/app/bin/app";

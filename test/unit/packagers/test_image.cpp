@@ -36,7 +36,7 @@ TEST_CASE("GuestTree: an explicit file replaces the file gathered at its guest p
     REQUIRE(write_file_atomic(mine, "listen 8080;\n"));
     GuestTree tree;
     REQUIRE(tree.add_host("/etc/hostname", "package config"));
-    REQUIRE(tree.add_host_tree(mine, "/etc/hostname", "--include"));
+    REQUIRE(tree.add_host_tree(SourceRoot(), mine, "/etc/hostname", "--include"));
     REQUIRE(tree.find("/etc/hostname"));
     CHECK(tree.find("/etc/hostname")->source == mine.string());
     CHECK(tree.find("/etc/hostname")->reason == "--include");
