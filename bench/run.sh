@@ -9,8 +9,9 @@
 #   bench/run.sh [--stages LIST] [--out DIR] [--skip-slow] [--with-real-pruning] [--no-deps]
 #
 #   --stages LIST         comma-separated, in this order by default:
-#                         deps,build,images,sizes,latency,boot,platforms,oracle,pruning,report
-#                         (platforms: qemu-pc vs qemu-microvm builds of the same app)
+#                         deps,build,images,sizes,latency,boot,platforms,containers,oracle,pruning,report
+#                         (platforms: qemu-pc vs qemu-microvm builds of the same app; containers: the
+#                         container image of go-hello and nginx beside the tinyx VM built from it)
 #   --out DIR             output directory (default out/bench; or $OUT)
 #   --skip-slow           build no kernels: leave out the build and platforms stages and the pruning stage's
 #                         real runs (the leaf pool, ~1 h; the stage reports earlier results)
@@ -23,7 +24,7 @@
 #   REQUESTS=200 BOOTS=2 ORACLE_K=5 ACCEL=tcg bench/run.sh --skip-slow --out /tmp/bench
 set -eu -o pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
-stages=deps,build,images,sizes,latency,boot,platforms,oracle,pruning,report
+stages=deps,build,images,sizes,latency,boot,platforms,containers,oracle,pruning,report
 skip_slow=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -55,7 +56,7 @@ for stage in "${list[@]}"; do
     t0=$(date +%s)
     case $stage in
         report) "$PYTHON" "$BENCH/report.py" "$OUT" ;;
-        build|images|sizes|latency|boot|platforms|oracle|pruning) "$BENCH/stage-$stage.sh" ;;
+        build|images|sizes|latency|boot|platforms|containers|oracle|pruning) "$BENCH/stage-$stage.sh" ;;
         *) die "unknown stage $stage" ;;
     esac
     log "=== stage $stage: $(( $(date +%s) - t0 )) s ==="

@@ -4,7 +4,7 @@
 # virt-make-fs), curl and redis-cli for the tests, gcc for /bench-init, matplotlib for the plots.
 set -eu -o pipefail
 pkgs=(golang-go nginx-light redis-server redis-tools debootstrap libguestfs-tools qemu-system-x86
-      curl cpio xz-utils bc gcc libc6-dev kmod python3 python3-matplotlib linux-source-6.1)
+      curl cpio xz-utils bc gcc libc6-dev kmod python3 python3-matplotlib linux-source-6.1 umoci skopeo mmdebstrap)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || pkgs+=(linux-image-amd64)  # the stock kernel of the boot stage
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done

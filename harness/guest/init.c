@@ -173,6 +173,8 @@ struct params {
     int wait_seconds;
     int keep_running;
     int have_nonce;
+    char* env[MAX_ENV]; /* tinyx.env=: over the image's environment */
+    int env_count;
 };
 
 static int starts_with(const char* word, const char* prefix) { return strncmp(word, prefix, strlen(prefix)) == 0; }
@@ -195,6 +197,8 @@ static void take_channel_param(struct params* p, char* word) {
             cursor = (*end == ',') ? end + 1 : end;
             if (*end != ',') break;
         }
+    } else if (starts_with(word, TINYX_PARAM_ENV)) {
+        if (p->env_count < MAX_ENV && strchr(word + strlen(TINYX_PARAM_ENV), '=')) p->env[p->env_count++] = word + strlen(TINYX_PARAM_ENV);
     } else if (starts_with(word, TINYX_PARAM_KEEP)) {
         p->keep_running = atoi(word + strlen(TINYX_PARAM_KEEP)) != 0;
     } else if (starts_with(word, TINYX_PARAM_WAIT)) {
@@ -672,6 +676,7 @@ int main(int argc, char** argv, char** envp) {
 
     struct config config;
     read_config(&config);
+    for (int i = 0; i < params.env_count; i++) set_env(&config, params.env[i]);
     const char* hostname = config.hostname ? config.hostname : "tinyx";
     if (sethostname(hostname, strlen(hostname)) != 0) warn("cannot set the hostname: %s", strerror(errno));
     configure_network();

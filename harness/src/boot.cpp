@@ -103,6 +103,7 @@ GuestParams guest_params(const BootRequest& request, std::string nonce) {
     params.wait_ports = ports_to_wait_for(request);
     params.wait_seconds = int(std::clamp(std::min(double(request.test.port_wait_seconds), request.test.timeout_seconds), 1.0, 86400.0));
     params.keep_running_after_test = !request.test.host_test.empty();
+    params.env = request.test.env;
     return params;
 }
 
@@ -543,6 +544,11 @@ Result<void> validate_all_but_kernel(const BootRequest& request) {
     if (std::set<int>(request.test.forwards.begin(), request.test.forwards.end()).size() != request.test.forwards.size())
         return Error::bad_input("--forward: a guest port is given twice");
     if (request.target.append.find('\n') != std::string::npos) return Error::bad_input("--append: newlines are not allowed");
+    for (const auto& entry : request.test.env) {
+        const auto equals = entry.find('=');
+        if (equals == 0 || equals == std::string::npos || entry.find('\n') != std::string::npos)
+            return Error::bad_input(str("--env '", entry, "': expected NAME=VALUE on one line"));
+    }
     TRY_ASSIGN(auto qemu, qemu_program(request.target));
     if (!find_program(qemu.string())) return Error::bad_input(str(qemu.string(), " not found (Debian: apt-get install qemu-system)"));
 

@@ -56,6 +56,21 @@ void forget_owners_under(std::map<std::string, FileOwner>& owners, const std::st
         it = owners.erase(it);
 }
 
+// Whether a directory on the way to `relative` is a symlink: a layer's entries name real
+// paths, and anything written, linked or removed through a link (an image's /etc -> /host/etc)
+// could reach the host's files.
+Result<void> check_no_links_above(const fs::path& root, const fs::path& relative, const fs::path& layer) {
+    fs::path current = root;
+    for (const auto& part : relative.parent_path()) {
+        current /= part;
+        std::error_code ec;
+        if (fs::is_symlink(current, ec))
+            return Error::bad_input(str(layer.string(), ": entry '", relative.string(), "' lies under the symlink ",
+                                        current.lexically_relative(root).string(), " (refused: it could lead out of the image)"));
+    }
+    return success();
+}
+
 Result<void> remove_path(const fs::path& path, const fs::path& layer) {
     std::error_code ec;
     fs::remove_all(path, ec);
@@ -370,6 +385,7 @@ Result<void> apply_layer(const fs::path& layer, const fs::path& root, std::map<s
         if (name.empty()) continue; // the root itself
         const fs::path relative = name;
         const std::string base = relative.filename().string();
+        TRY(check_no_links_above(root, relative, layer));
         if (base == ".wh..wh..opq") {
             const fs::path dir = root / relative.parent_path();
             std::error_code ec;
@@ -401,10 +417,14 @@ Result<void> apply_layer(const fs::path& layer, const fs::path& root, std::map<s
         std::string link_inside;
         if (hardlink) {
             TRY_ASSIGN(link_inside, clean_entry_path(hardlink, layer));
+            TRY(check_no_links_above(root, link_inside, layer));
             archive_entry_set_hardlink(entry, (root / link_inside).c_str());
         }
-        if (archive_write_header(out.handle, entry) < ARCHIVE_WARN)
+        if (archive_write_header(out.handle, entry) < ARCHIVE_WARN) {
+            const int error = archive_errno(out.handle);
+            if (is_machine_fault_errno(error)) return Error::from_errno(error, str("layer ", layer.string(), ": ", name));
             return Error::bad_input(str("layer ", layer.string(), ": ", name, ": ", archive_error_string(out.handle)));
+        }
         if (type == AE_IFREG && !hardlink) {
             const void* block = nullptr;
             size_t size = 0;

@@ -104,8 +104,13 @@ bool is_system_directory(const fs::path& path) {
     return system.count(path.string()) > 0;
 }
 
-bool all_digits(const std::string& text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+// A numeric uid or gid ("33"); nothing for a name or a number out of range.
+std::optional<unsigned> numeric_id(const std::string& text) {
+    if (text.empty() || text.size() > 10 || !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+        return std::nullopt;
+    const unsigned long long value = std::strtoull(text.c_str(), nullptr, 10);
+    if (value >= 0xffffffffull) return std::nullopt; // (uid_t)-1 means "no change" to setuid()
+    return unsigned(value);
 }
 
 std::string octal(unsigned mode) {
@@ -541,7 +546,10 @@ Result<void> RootfsBuilder::add_busybox() {
         return Error::bad_input(str(busybox.string(), " is not statically linked: install busybox-static, or pass --no-busybox"));
     // tinyx's own tool, always from the host (static: nothing of the app's root needed).
     TRY_ASSIGN(std::string guest_busybox, m_tree.guest_path_for(busybox));
-    TRY(m_tree.add_host_tree(SourceRoot(), fs::canonical(busybox), guest_busybox, "static BusyBox (shell and tools for guest tests)"));
+    std::error_code ec;
+    const fs::path busybox_file = fs::canonical(busybox, ec);
+    if (ec) return Error::bad_input(str(busybox.string(), ": ", ec.message()));
+    TRY(m_tree.add_host_tree(SourceRoot(), busybox_file, guest_busybox, "static BusyBox (shell and tools for guest tests)"));
     // The static busybox lists its own applets; running it is safe (it is the host's, not the app).
     ProcessSpec spec;
     spec.argv = {busybox.string(), "--list-full"};
@@ -687,14 +695,15 @@ Result<void> RootfsBuilder::add_app_user() {
     auto colon = m_user->find(':');
     const std::string name = m_user->substr(0, colon), group = colon == std::string::npos ? "" : m_user->substr(colon + 1);
     const std::string where = m_root.is_host() ? "the host's /etc/passwd" : "the image's /etc/passwd";
-    const UserEntry* account = all_digits(name) ? m_users.user(unsigned(std::stoul(name))) : m_users.user(name);
-    if (!account && !all_digits(name)) return Error::bad_input(str("--user ", *m_user, ": no user '", name, "' in ", where));
-    unsigned uid = account ? account->uid : unsigned(std::stoul(name));
+    const std::optional<unsigned> uid_number = numeric_id(name), gid_number = numeric_id(group);
+    const UserEntry* account = uid_number ? m_users.user(*uid_number) : m_users.user(name);
+    if (!account && !uid_number) return Error::bad_input(str("--user ", *m_user, ": no user '", name, "' in ", where));
+    unsigned uid = account ? account->uid : *uid_number;
     unsigned gid = account ? account->gid : uid;
     if (!group.empty()) {
-        const GroupEntry* entry = all_digits(group) ? m_users.group(unsigned(std::stoul(group))) : m_users.group(group);
-        if (!entry && !all_digits(group)) return Error::bad_input(str("--user ", *m_user, ": no group '", group, "' in the group database"));
-        gid = entry ? entry->gid : unsigned(std::stoul(group));
+        const GroupEntry* entry = gid_number ? m_users.group(*gid_number) : m_users.group(group);
+        if (!entry && !gid_number) return Error::bad_input(str("--user ", *m_user, ": no group '", group, "' in the group database"));
+        gid = entry ? entry->gid : *gid_number;
         if (entry) m_selection.add_group(entry->name, "the app's group (--user)");
     }
     if (account) {

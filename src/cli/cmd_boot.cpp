@@ -86,6 +86,8 @@ void setup_boot(CLI::App& app, Runner& runner) {
     cmd->add_option("--port-wait", request.test.port_wait_seconds, "Seconds the guest waits for the app's ports")
         ->default_val(60)
         ->check(in_range(harness::kPortWaitRangeSeconds));
+    cmd->add_option("--env", request.test.env,
+                    "NAME=VALUE for the app and the guest test, over the image's own environment (repeatable)");
     cmd->add_option("--wait-port", request.test.wait_ports, "Wait for this guest TCP port without forwarding it (repeatable)")
         ->check(in_range(harness::kPortRange));
     cmd->add_option("--repeat", request.repeat, "Boot N times; pass only if all pass (stops at the first failure)")

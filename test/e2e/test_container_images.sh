@@ -4,6 +4,7 @@
 # mmdebstrap; nothing of the apps is installed on this host for them:
 #   (b) FROM scratch: one static server (BusyBox httpd) with a CGI page that reports the
 #       uid, gid and environment it runs with: --user/--env and the image's User/Env reach it;
+#       its profile rebuilds it and refuses the image once it changed (digest);
 #   (a) Debian + nginx-light installed by apt, an Entrypoint;
 #   (c) Debian + python3, an app directory in a second layer, WorkingDir and Env.
 # Each is built by `tinyx build --image` (the start config's kernel, shared with the other
@@ -53,10 +54,23 @@ expect_grep "forwarding the image's exposed ports: 8080" "$WORK/err"
     fail "report.json lacks the container image's size"
 report_field "$WORK/vm-scratch/report.json" "r['container_image']['vm_bytes']" >/dev/null
 expect_grep '"image_digest": "sha256:' "$WORK/vm-scratch/profile.json"
+# `tinyx boot --env` sets a variable for one boot, over the image's own.
+expect_status 0 "$TINYX" boot --kernel "$WORK/vm-scratch/bzImage" --initrd "$WORK/vm-scratch/initramfs.cpio.xz" --accel tcg \
+    --forward 8080 --env GREETING=at-boot --timeout 120 \
+    --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_8080/cgi-bin/whoami | grep -q "greeting=at-boot image_only=yes"'
 # The image's User (web, 1000) when no --user is given; the profile's rebuild checks the digest.
 host_test_default=${host_test/uid=1001 gid=1001 greeting=from-flag/uid=1000 gid=1000 greeting=image}
 expect_status 0 "$TINYX" build --image "oci:$OCI:scratch" --host-test "$host_test_default" --verify 1 --accel tcg --out "$WORK/vm-default"
 expect_grep '"passed": 1' "$WORK/vm-default/report.json"
+# The profile rebuilds from the image it names and checks its digest: a changed image is refused.
+expect_status 0 "$TINYX" build --profile "$WORK/vm-scratch/profile.json" --verify 1 --accel tcg --out "$WORK/vm-again"
+expect_grep '"passed": 1' "$WORK/vm-again/report.json"
+umoci config --image "$OCI:scratch" --config.env CHANGED=1
+rm -rf "$WORK/vm-changed"
+expect_status 2 "$TINYX" build --profile "$WORK/vm-scratch/profile.json" --verify 1 --accel tcg --out "$WORK/vm-changed"
+expect_first_line "tinyx: error:" "$WORK/err"
+expect_grep "but the profile was built from" "$WORK/err"
+[ ! -e "$WORK/vm-changed" ] || fail "a refused image wrote --out"
 
 # ---- (a) Debian with nginx-light installed by apt, and an Entrypoint; (c) python3 + an app directory.
 mmdebstrap --quiet --variant=essential --include=nginx-light --dpkgopt='path-exclude=/usr/share/doc/*' \

@@ -74,6 +74,7 @@ struct BootTest {
     double timeout_seconds = 300; // per boot: QEMU start to the end of the test
     double silence_seconds = 60;  // no console output for this long before /init reports = timeout
     int port_wait_seconds = 60;   // how long the guest init waits for the app's ports
+    std::vector<std::string> env; // NAME=VALUE for the app and the guest test, over the image's own
 };
 
 struct BootRequest {

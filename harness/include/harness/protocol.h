@@ -22,6 +22,8 @@
  *      tinyx.wait=<s>       how long the guest waits for those ports (default 60)
  *      tinyx.keep=1         keep the VM running after the guest test (a host test runs too; the
  *                           host ends QEMU). Default: the init ends the VM after the test.
+ *      tinyx.env=<NAME=VALUE>  one variable for the app and the guest test, over the image's
+ *                           own (init.conf); repeatable (`tinyx boot --env`)
  * 3. /init then removes the device node and makes itself non-dumpable before it starts the app:
  *    the nonce lives only in the init's memory, and the app can neither open the channel by its
  *    path nor read what the host sent.
@@ -46,6 +48,7 @@
 #define TINYX_PARAM_PORTS "tinyx.ports="
 #define TINYX_PARAM_WAIT "tinyx.wait="
 #define TINYX_PARAM_KEEP "tinyx.keep="
+#define TINYX_PARAM_ENV "tinyx.env="
 #define TINYX_PARAM_END "tinyx.end"
 
 /* The host's parameters may not exceed this (the guest test is most of it). */

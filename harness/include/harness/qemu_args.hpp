@@ -34,6 +34,7 @@ struct GuestParams {
     std::vector<int> wait_ports; // guest ports that must accept before the app counts as started
     int wait_seconds = 60;
     bool keep_running_after_test = false; // a host test also runs
+    std::vector<std::string> env;         // NAME=VALUE over the image's environment
 };
 
 // The parameter lines, TINYX_PARAM_END last: "tinyx.nonce=...\n...tinyx.end\n".

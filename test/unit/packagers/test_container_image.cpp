@@ -136,6 +136,27 @@ TEST_CASE("apply_layer: an entry that leads out of the root is bad input") {
     CHECK_FALSE(present(temp->path() / "outside"));
 }
 
+TEST_CASE("apply_layer: nothing is written, linked or removed through an image's symlink") {
+    auto temp = TempDir::create("tinyx-layers-");
+    REQUIRE(temp);
+    const fs::path root = temp->path() / "rootfs", host = temp->path() / "host";
+    REQUIRE(make_directories(root));
+    REQUIRE(make_directories(host));
+    REQUIRE(write_file_atomic(host / "precious", "keep me"));
+    std::map<std::string, FileOwner> owners;
+    write_tar(temp->path() / "1.tar", {{"escape", 'l', host.string()}});
+    REQUIRE(apply_layer(temp->path() / "1.tar", root, owners));
+    for (const auto& evil : std::vector<TarEntry>{{"escape/.wh.precious", 'f'}, {"escape/.wh..wh..opq", 'f'},
+                                                  {"escape/precious", 'f', "overwritten"}, {"stolen", 'h', "escape/precious"}}) {
+        write_tar(temp->path() / "2.tar", {evil});
+        auto applied = apply_layer(temp->path() / "2.tar", root, owners);
+        REQUIRE_FALSE(applied);
+        CHECK(applied.error().exit == Exit::bad_input);
+        CHECK(*read_file(host / "precious") == "keep me");
+        CHECK_FALSE(present(root / "stolen"));
+    }
+}
+
 TEST_CASE("image references: skopeo's local transports, nothing else") {
     auto temp = TempDir::create("tinyx-ref-");
     REQUIRE(temp);

@@ -129,3 +129,28 @@ TEST_CASE("profile: relative host paths resolve against the profile's directory"
     app.app = "./bin/server";
     CHECK(profiles::rebase_host_paths(app, "/home/u").app == "/home/u/bin/server");
 }
+
+TEST_CASE("profiles: an app from a container image, its digest, environment and user") {
+    auto profile = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"web",
+        "app":{"image":"oci:images/web:1","image_digest":"sha256:abc","env":["A=1","B=x y"],"user":"www-data:www-data",
+               "workdir":"/srv"}})");
+    REQUIRE(profile.ok());
+    CHECK(profile->app->app.empty());
+    CHECK(app_label(*profile->app) == "oci:images/web:1");
+    auto again = parse_profile(profile_to_json(*profile), "again");
+    REQUIRE(again.ok());
+    CHECK(again->app->image_digest == "sha256:abc");
+    CHECK(again->app->env == std::vector<std::string>{"A=1", "B=x y"});
+    CHECK(again->app->user == "www-data:www-data");
+    CHECK(again->app->workdir == "/srv");
+    CHECK(diff_profiles(*profile, *again).empty());
+    // The image's path is relative to the profile, the tag stays.
+    CHECK(rebase_host_paths(*profile->app, "/p").image == "oci:/p/images/web:1");
+
+    auto both = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"w","app":{"app":"nginx-light","image":"oci:x"}})");
+    REQUIRE_FALSE(both.ok());
+    CHECK(both.error().message.find("give one") != std::string::npos);
+    auto bad_env = parse(R"({"schema":"tinyx-profile/1","kind":"app","name":"w","app":{"image":"oci:x","env":["NOVALUE"]}})");
+    REQUIRE_FALSE(bad_env.ok());
+    CHECK(bad_env.error().message.find("app.env") != std::string::npos);
+}
