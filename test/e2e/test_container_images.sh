@@ -27,6 +27,17 @@ add_layer() { # TAG DIR
     umoci raw add-layer --image "$OCI:$1" "$WORK/layer.tar"
 }
 report_field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+# Nothing of a VM built from an image comes from this host's files, except tinyx's own BusyBox:
+# every source is under the unpacked image (tinyx's cache) or generated.
+only_from_image() { # MANIFEST
+    python3 - "$1" "$CACHE/images/" "$(readlink -f "$(command -v busybox)")" <<'PY' || fail "$1: a file came from the host"
+import json, sys
+manifest, images, busybox = sys.argv[1:]
+for f in json.load(open(manifest))["files"]:
+    src = f["source"]
+    assert src in ("", "generated", busybox) or src.startswith(images), f"{f['path']} from {src}"
+PY
+}
 
 # ---- (b) FROM scratch: a static server and nothing else; --user and --env reach it.
 root=$WORK/scratch
@@ -81,6 +92,7 @@ umoci config --image "$OCI:nginx" --config.entrypoint nginx --config.cmd=-g --co
 expect_status 0 "$TINYX" build --image "oci:$OCI:nginx" --no-busybox \
     --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q nginx' --accel tcg --out "$WORK/vm-nginx"
 expect_grep '"passed": 3' "$WORK/vm-nginx/report.json"
+only_from_image "$WORK/vm-nginx/manifest.json" # nginx-light is installed here too: it must not be read
 python3 - "$WORK/vm-nginx/manifest.json" <<'EOF' || fail "the nginx VM holds more than the app"
 import json, sys
 paths = {f["path"] for f in json.load(open(sys.argv[1]))["files"]}
@@ -102,6 +114,8 @@ expect_status 0 "$TINYX" build --image "oci:$OCI:python" \
     --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_8000/ | grep -q "served by python"' --accel tcg --out "$WORK/vm-python"
 expect_grep '"passed": 3' "$WORK/vm-python/report.json"
 [ "$(report_field "$WORK/vm-python/report.json" "r['container_image']['layers']")" = 2 ] || fail "the python image has 2 layers"
+only_from_image "$WORK/vm-python/manifest.json"
+only_from_image "$WORK/vm-scratch/manifest.json"
 
 # ---- Whiteouts and opaque directories: what umoci (a container runtime's unpacker) shows, exactly.
 mkdir -p "$WORK/l1/dir/sub" "$WORK/l1/kept"
