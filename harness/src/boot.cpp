@@ -1,4 +1,5 @@
 #include "harness/boot.hpp"
+#include "harness/guest_init.hpp"
 
 #include "markers.hpp"
 #include "harness/protocol.h"
@@ -544,11 +545,7 @@ Result<void> validate_all_but_kernel(const BootRequest& request) {
     if (std::set<int>(request.test.forwards.begin(), request.test.forwards.end()).size() != request.test.forwards.size())
         return Error::bad_input("--forward: a guest port is given twice");
     if (request.target.append.find('\n') != std::string::npos) return Error::bad_input("--append: newlines are not allowed");
-    for (const auto& entry : request.test.env) {
-        const auto equals = entry.find('=');
-        if (equals == 0 || equals == std::string::npos || entry.find('\n') != std::string::npos)
-            return Error::bad_input(str("--env '", entry, "': expected NAME=VALUE on one line"));
-    }
+    for (const auto& entry : request.test.env) TRY(check_environment_entry(entry, "--env"));
     TRY_ASSIGN(auto qemu, qemu_program(request.target));
     if (!find_program(qemu.string())) return Error::bad_input(str(qemu.string(), " not found (Debian: apt-get install qemu-system)"));
 

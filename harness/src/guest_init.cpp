@@ -1,5 +1,9 @@
 #include "harness/guest_init.hpp"
 
+#include "core/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <sstream>
 
@@ -20,6 +24,17 @@ std::string render_init_config(const InitConfig& config) {
     if (config.run_as_user) out << "user " << config.uid << " " << config.gid << "\n";
     for (const auto& arg : config.run) out << "run " << arg << "\n";
     return out.str();
+}
+
+Result<void> check_environment_entry(const std::string& entry, std::string_view where) {
+    const auto equals = entry.find('=');
+    const std::string_view name = std::string_view(entry).substr(0, equals == std::string::npos ? 0 : equals);
+    const bool valid_name = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                            std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    if (equals == std::string::npos || !valid_name)
+        return Error::bad_input(str(where, " '", entry, "': expected NAME=VALUE (NAME: letters, digits, _)"));
+    if (entry.find('\n') != std::string::npos) return Error::bad_input(str(where, " '", name, "': a value may not hold a newline"));
+    return success();
 }
 
 std::string_view guest_init_binary() {

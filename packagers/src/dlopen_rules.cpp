@@ -103,14 +103,11 @@ std::string filter_nsswitch(const std::string& host_text, const std::vector<std:
 
 Result<std::vector<DlopenAddition>> apply_dlopen_rules(const ElfClosure& closure, const LibraryResolver& resolver,
                                                        const std::string& hostname) {
-    const fs::path root = resolver.root().dir();
+    const SourceRoot& root = resolver.root(); // every file is looked up inside it, links resolved there
     std::vector<DlopenAddition> additions;
     auto find_library = [&](const std::string& name) -> std::optional<fs::path> {
-        for (const auto& dir : resolver.system_directories()) {
-            std::error_code ec;
-            fs::path candidate = root / (dir / name).relative_path();
-            if (fs::is_regular_file(candidate, ec)) return dir / name;
-        }
+        for (const auto& dir : resolver.system_directories())
+            if (root.is_regular_file(dir / name)) return dir / name;
         return std::nullopt;
     };
 
@@ -120,9 +117,8 @@ Result<std::vector<DlopenAddition>> apply_dlopen_rules(const ElfClosure& closure
     if (uses_nss) {
         std::string host_nsswitch = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
                                     "protocols: files\nservices: files\nethers: files\nrpc: files\n";
-        std::error_code ec;
-        if (fs::exists(root / "etc/nsswitch.conf", ec)) {
-            TRY_ASSIGN(host_nsswitch, read_file(root / "etc/nsswitch.conf"));
+        if (auto nsswitch = root.canonical("/etc/nsswitch.conf")) {
+            TRY_ASSIGN(host_nsswitch, read_file(root.real(*nsswitch)));
         }
         std::set<std::string> named;
         for (const auto& raw : split_lines(host_nsswitch)) {
@@ -144,12 +140,12 @@ Result<std::vector<DlopenAddition>> apply_dlopen_rules(const ElfClosure& closure
         }
         additions.push_back({"nss", "", "/etc/nsswitch.conf", filter_nsswitch(host_nsswitch, available), "name-service switch"});
         for (const char* file : k_nss_data_files)
-            if (fs::is_regular_file(root / fs::path(file).relative_path(), ec))
+            if (root.is_regular_file(file))
                 additions.push_back({"nss", file, file, "", "name-service data"});
         additions.push_back({"nss", "", "/etc/hosts",
                              str("127.0.0.1\tlocalhost\n127.0.1.1\t", hostname, "\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
                              "host names: localhost and the guest's own name"});
-        if (fs::exists(root / "etc/resolv.conf", ec))
+        if (root.exists("/etc/resolv.conf"))
             additions.push_back({"nss", "", "/etc/resolv.conf", "nameserver 10.0.2.3\n",
                                  "DNS through QEMU's user network (the host's resolver address means nothing in the guest)"});
     }
@@ -157,9 +153,10 @@ Result<std::vector<DlopenAddition>> apply_dlopen_rules(const ElfClosure& closure
     // gconv
     if (closure.imports("iconv_open")) {
         for (const auto& dir : resolver.system_directories()) {
+            auto resolved = root.canonical(dir / "gconv");
+            if (!resolved || !root.is_directory(*resolved)) continue;
+            const fs::path gconv = root.real(*resolved);
             std::error_code ec;
-            fs::path gconv = root / (dir / "gconv").relative_path();
-            if (!fs::is_directory(gconv, ec)) continue;
             std::vector<fs::path> files;
             for (fs::recursive_directory_iterator it(gconv, ec), end; !ec && it != end; it.increment(ec))
                 if (it->is_regular_file() || it->is_symlink()) files.push_back(dir / "gconv" / it->path().lexically_relative(gconv));

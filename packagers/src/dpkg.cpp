@@ -136,13 +136,14 @@ std::vector<const PackageInfo*> PackageDb::packages() const {
     return all;
 }
 
-const PackageInfo* PackageDb::owner(const std::string& path) const {
-    for (const auto& [name, versions] : m_packages)
-        for (const auto& package : versions) {
-            auto files = this->files(package);
-            if (files && std::find(files->begin(), files->end(), path) != files->end()) return &package;
-        }
-    return nullptr;
+std::vector<const PackageInfo*> PackageDb::owners(const std::set<std::string>& paths) const {
+    std::vector<const PackageInfo*> found;
+    for (const PackageInfo* package : packages()) {
+        auto files = this->files(*package);
+        if (files && std::any_of(files->begin(), files->end(), [&](const std::string& f) { return paths.count(f) > 0; }))
+            found.push_back(package);
+    }
+    return found;
 }
 
 const PackageInfo* PackageDb::find(const std::string& qualified) const {

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,8 +58,9 @@ class PackageDb {
     // Every installed package, by name.
     std::vector<const PackageInfo*> packages() const;
 
-    // The installed package whose file list holds `path` (as listed, diversions applied), or nothing.
-    const PackageInfo* owner(const std::string& path) const;
+    // The installed packages whose file lists hold any of `paths` (as listed, diversions applied):
+    // one pass over the file lists.
+    std::vector<const PackageInfo*> owners(const std::set<std::string>& paths) const;
 
   private:
     std::map<std::string, std::vector<PackageInfo>> m_packages; // by name, one per architecture

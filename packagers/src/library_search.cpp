@@ -19,25 +19,14 @@ std::vector<fs::path> default_dirs(const Arch& arch) {
     return {fs::path("/lib") / arch.multiarch, fs::path("/usr/lib") / arch.multiarch, "/lib64", "/usr/lib64", "/lib", "/usr/lib"};
 }
 
-fs::path under_root(const fs::path& root, const fs::path& absolute) {
-    if (root == "/" || root.empty()) return absolute;
-    return root / absolute.relative_path();
-}
-
-// Symlinks followed inside the root: a dangling link is not a library.
-bool is_file(const SourceRoot& root, const fs::path& inside) {
-    auto resolved = root.canonical(inside);
-    std::error_code ec;
-    return resolved && fs::is_regular_file(root.real(*resolved), ec);
-}
 
 } // namespace
 
-Result<void> parse_ld_so_conf(const fs::path& root, const fs::path& file, std::vector<fs::path>& dirs, int depth) {
+Result<void> parse_ld_so_conf(const SourceRoot& root, const fs::path& file, std::vector<fs::path>& dirs, int depth) {
     if (depth > 8) return Error::bad_input(str(file.string(), ": ld.so.conf includes nest too deeply"));
     std::error_code ec;
-    if (!fs::exists(under_root(root, file), ec)) return success();
-    TRY_ASSIGN(std::string text, read_file(under_root(root, file)));
+    if (!fs::exists(root.real(file), ec)) return success();
+    TRY_ASSIGN(std::string text, read_file(root.real(file)));
     for (const auto& raw : split_lines(text)) {
         std::string line(trim(raw.substr(0, raw.find('#'))));
         if (line.empty()) continue;
@@ -46,14 +35,14 @@ Result<void> parse_ld_so_conf(const fs::path& root, const fs::path& file, std::v
             fs::path pattern_path = pattern;
             if (pattern_path.is_relative()) pattern_path = file.parent_path() / pattern_path;
             glob_t matches{};
-            const std::string rooted = under_root(root, pattern_path).string();
+            const std::string rooted = root.real(pattern_path).string();
             if (::glob(rooted.c_str(), 0, nullptr, &matches) == 0) {
                 std::vector<std::string> found(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
                 globfree(&matches);
                 std::sort(found.begin(), found.end());
                 for (const auto& match : found) {
                     fs::path absolute = match;
-                    if (root != "/" && !root.empty()) absolute = "/" / fs::path(match).lexically_relative(root);
+                    if (!root.is_host()) absolute = "/" / fs::path(match).lexically_relative(root.dir());
                     TRY(parse_ld_so_conf(root, absolute, dirs, depth + 1));
                 }
             } else {
@@ -73,7 +62,7 @@ Result<LibraryResolver> LibraryResolver::load(const SourceRoot& root, std::strin
     resolver.m_root = root;
     resolver.m_arch = arch->name;
     std::vector<fs::path> dirs;
-    TRY(parse_ld_so_conf(root.dir(), "/etc/ld.so.conf", dirs));
+    TRY(parse_ld_so_conf(root, "/etc/ld.so.conf", dirs));
     for (auto& d : default_dirs(*arch)) dirs.push_back(std::move(d));
     for (auto& d : dirs)
         if (std::find(resolver.m_system_dirs.begin(), resolver.m_system_dirs.end(), d) == resolver.m_system_dirs.end())
@@ -85,14 +74,14 @@ std::optional<fs::path> LibraryResolver::find(const std::string& name, const Elf
     if (name.find('/') != std::string::npos) {
         fs::path direct = name;
         if (direct.is_relative()) direct = requester.path.parent_path() / direct;
-        if (is_file(m_root, direct)) return direct;
+        if (m_root.is_regular_file(direct)) return direct;
         return std::nullopt;
     }
     auto try_dirs = [&](const std::vector<std::string>& entries, const ElfFile& owner) -> std::optional<fs::path> {
         for (const auto& entry : entries) {
             fs::path dir = expand_origin(entry, owner.path.parent_path());
             if (dir.is_relative()) continue; // relative to the process's cwd: unknowable here
-            if (is_file(m_root, dir / name)) return (dir / name).lexically_normal();
+            if (m_root.is_regular_file(dir / name)) return (dir / name).lexically_normal();
         }
         return std::nullopt;
     };
@@ -105,11 +94,11 @@ std::optional<fs::path> LibraryResolver::find(const std::string& name, const Elf
     }
     if (auto found = try_dirs(requester.runpath, requester)) return found;
     for (const auto& dir : m_system_dirs)
-        if (is_file(m_root, dir / name)) return dir / name;
+        if (m_root.is_regular_file(dir / name)) return dir / name;
     const std::string& interpreter = executable ? executable->interpreter : requester.interpreter;
     if (!interpreter.empty()) {
         fs::path dir = fs::path(interpreter).parent_path();
-        if (is_file(m_root, dir / name)) return dir / name;
+        if (m_root.is_regular_file(dir / name)) return dir / name;
     }
     return std::nullopt;
 }

@@ -43,7 +43,7 @@ class LibraryResolver {
 
 // Parse ld.so.conf text: directory lines, "include GLOB" (relative globs resolve
 // against the including file's directory), comments. Appends to `dirs`.
-Result<void> parse_ld_so_conf(const std::filesystem::path& root, const std::filesystem::path& file,
+Result<void> parse_ld_so_conf(const SourceRoot& root, const std::filesystem::path& file,
                               std::vector<std::filesystem::path>& dirs, int depth = 0);
 
 // Every ELF file one set of roots needs, with the reason each is there.

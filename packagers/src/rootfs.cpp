@@ -56,25 +56,8 @@ bool under(const std::string& path, std::string_view dir) {
     return path == dir || (starts_with(path, dir) && path.size() > dir.size() && path[dir.size()] == '/');
 }
 
-// A directory in the root, symlinks followed inside it.
-bool is_directory_in(const SourceRoot& root, const std::string& path) {
-    auto resolved = root.canonical(path);
-    std::error_code ec;
-    return resolved && fs::is_directory(root.real(*resolved), ec);
-}
-
-bool valid_env_name(std::string_view name) {
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
 Result<void> check_env(const std::vector<std::string>& env) {
-    for (const auto& entry : env) {
-        auto equals = entry.find('=');
-        if (equals == std::string::npos || !valid_env_name(std::string_view(entry).substr(0, equals)))
-            return Error::bad_input(str("--env '", entry, "': expected NAME=VALUE (NAME: letters, digits, _)"));
-        if (entry.find('\n') != std::string::npos) return Error::bad_input(str("--env '", entry.substr(0, equals), "': a value may not hold a newline"));
-    }
+    for (const auto& entry : env) TRY(harness::check_environment_entry(entry, "--env"));
     return success();
 }
 
@@ -196,7 +179,7 @@ class RootfsBuilder {
     Result<void> gather_app(std::vector<std::string>& run);
     // The app of a container image (the resolver's root): the run command's program and
     // the packages owning it, the working directory, the paths the command names.
-    Result<void> gather_image(std::vector<std::string>& run, const std::string& workdir);
+    Result<void> gather_image(std::vector<std::string>& run);
     Result<void> finish(std::vector<std::string>& run, const std::vector<Include>& includes);
     GuestTree& tree() { return m_tree; }
     harness::InitConfig& init() { return m_init; }
@@ -205,9 +188,12 @@ class RootfsBuilder {
     const std::map<std::string, std::string>& user_reasons() const { return m_selection.reasons(); }
 
   private:
-    Result<void> gather_package(const std::string& name);
+    Result<void> gather_package(const std::string& name); // add_package, then the config scan
+    // The package's and its application packages' files, closures and maintainer config.
+    Result<void> add_package(const std::string& name);
     Result<void> gather_elf(const fs::path& path, const std::string& placed = {});
-    Result<void> gather_directory(const fs::path& path);
+    // A directory of the root, its ELF files' closures, its executables as candidate programs.
+    Result<void> gather_directory(const fs::path& path, const std::string& reason, bool keep_owner = false);
     Result<void> add_package_file(const PackageInfo& package, const std::string& path);
     Result<void> add_maintainer_config(const std::set<std::string>& config_dirs, const std::string& package);
     Result<void> scan_config_files();
@@ -285,7 +271,7 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
             else if (run[0] == absolute.string()) run[0] = placed;
             return success();
         }
-        if (fs::is_directory(absolute, ec)) return gather_directory(absolute);
+        if (fs::is_directory(absolute, ec)) return gather_directory(absolute, str("--app directory ", absolute.string()));
         TRY(gather_elf(absolute));
         if (run.empty()) run = {absolute.string()};
         return success();
@@ -293,17 +279,16 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
     return gather_package(app);
 }
 
-Result<void> RootfsBuilder::gather_image(std::vector<std::string>& run, const std::string& workdir) {
+Result<void> RootfsBuilder::gather_image(std::vector<std::string>& run) {
     TRY(resolve_run(run));
     if (PackageDb::exists_in(m_root)) {
         TRY_ASSIGN(PackageDb db, PackageDb::load(m_root, m_request.arch));
         m_db = std::move(db);
         // The packages the program comes from (the link as named and the file it resolves to).
+        std::set<std::string> paths{run[0]};
+        if (auto resolved = m_root.canonical(run[0])) paths.insert(resolved->string());
         std::set<std::string> owners;
-        std::vector<std::string> paths{run[0]};
-        if (auto resolved = m_root.canonical(run[0])) paths.push_back(resolved->string());
-        for (const auto& path : paths)
-            if (const PackageInfo* owner = m_db->owner(path)) owners.insert(owner->name);
+        for (const PackageInfo* owner : m_db->owners(paths)) owners.insert(owner->name);
         // The app is what was installed around that package: every package whose application
         // packages include it (nginx-light, which brings nginx and its modules, for /usr/sbin/nginx).
         std::set<std::string> roots;
@@ -312,29 +297,23 @@ Result<void> RootfsBuilder::gather_image(std::vector<std::string>& run, const st
                 if (owners.count(member->name)) roots.insert(package->name);
         for (const auto& name : roots) {
             log::verbose(str("rootfs: ", run[0], " comes with package ", name));
-            TRY(gather_package(name));
+            TRY(add_package(name));
         }
     }
-    if (!workdir.empty() && workdir != "/" && is_directory_in(m_root, workdir)) {
-        TRY_ASSIGN(fs::path dir, m_root.canonical(workdir));
-        TRY(m_tree.add_host_tree(m_root, dir, dir.string(), "the image's working directory", true));
-        std::error_code ec;
-        for (fs::recursive_directory_iterator it(m_root.real(dir), ec), end; !ec && it != end; it.increment(ec)) {
-            if (!it->is_regular_file() || it->is_symlink() || !has_elf_magic(it->path())) continue;
-            const fs::path inside = dir / it->path().lexically_relative(m_root.real(dir));
-            if (read_elf(it->path(), m_request.arch)) TRY(m_closure.add_root(inside, "a program in the working directory"));
-        }
+    if (!m_workdir.empty() && m_workdir != "/" && m_root.is_directory(m_workdir)) {
+        TRY_ASSIGN(fs::path dir, m_root.canonical(m_workdir));
+        TRY(gather_directory(dir, "the image's working directory", true));
     }
     // Files and directories the command names (a config file, an app directory).
     for (std::size_t i = 1; i < run.size(); ++i) {
         std::string word = run[i];
         if (auto equals = word.find('='); starts_with(word, "-") && equals != std::string::npos) word = word.substr(equals + 1);
         if (word.empty() || starts_with(word, "-")) continue;
-        fs::path path = word[0] == '/' ? fs::path(word) : fs::path(workdir.empty() ? "/" : workdir) / word;
+        fs::path path = word[0] == '/' ? fs::path(word) : fs::path(m_workdir.empty() ? "/" : m_workdir) / word;
         path = path.lexically_normal();
         if (is_system_directory(path) || !m_root.exists(path)) continue;
         TRY_ASSIGN(fs::path resolved, m_root.canonical(path));
-        if (is_directory_in(m_root, resolved.string())) {
+        if (m_root.is_directory(resolved.string())) {
             TRY(m_tree.add_host_tree(m_root, resolved, resolved.string(), str("named in the run command (", run[i], ")"), true));
         } else {
             TRY(m_tree.add_host(path, str("named in the run command (", run[i], ")"), true));
@@ -357,24 +336,31 @@ Result<void> RootfsBuilder::gather_elf(const fs::path& path, const std::string& 
     return m_closure.add_root(real, str("--app ", path.string()));
 }
 
-Result<void> RootfsBuilder::gather_directory(const fs::path& path) {
-    TRY(m_tree.add_host_tree(m_root, path, path.string(), str("--app directory ", path.string())));
+Result<void> RootfsBuilder::gather_directory(const fs::path& path, const std::string& reason, bool keep_owner) {
+    TRY(m_tree.add_host_tree(m_root, path, path.string(), reason, keep_owner));
+    const fs::path host = m_root.real(path);
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::recursive_directory_iterator it(host, ec), end; !ec && it != end; it.increment(ec)) {
         if (!it->is_regular_file() || it->is_symlink() || !has_elf_magic(it->path())) continue;
+        const fs::path inside = path / it->path().lexically_relative(host);
         auto elf = read_elf(it->path(), m_request.arch);
         if (!elf) {
-            m_warnings.push_back(str("skipping the ELF closure of ", it->path().string(), ": ", elf.error().message));
+            m_warnings.push_back(str("skipping the ELF closure of ", inside.string(), ": ", elf.error().message));
             continue;
         }
-        TRY(m_closure.add_root(it->path(), str("--app directory ", path.string())));
+        TRY(m_closure.add_root(inside, reason));
         if (elf->is_executable_type && (fs::status(it->path()).permissions() & fs::perms::owner_exec) != fs::perms::none)
-            m_programs.emplace_back(0, it->path().string());
+            m_programs.emplace_back(0, inside.string());
     }
     return success();
 }
 
 Result<void> RootfsBuilder::gather_package(const std::string& name) {
+    TRY(add_package(name));
+    return scan_config_files();
+}
+
+Result<void> RootfsBuilder::add_package(const std::string& name) {
     if (!m_db) {
         TRY_ASSIGN(PackageDb db, PackageDb::load(m_root, m_request.arch));
         m_db = std::move(db);
@@ -391,13 +377,13 @@ Result<void> RootfsBuilder::gather_package(const std::string& name) {
         for (const auto& path : files) {
             if (interrupt::requested()) return Error::interrupted();
             TRY(add_package_file(*package, path));
-            if (is_directory_in(m_root, path) && under(path, "/etc") && fs::path(path).parent_path() != "/" &&
+            if (m_root.is_directory(path) && under(path, "/etc") && fs::path(path).parent_path() != "/" &&
                 classify_package_path(path) == FileRole::config)
                 config_dirs.insert(path);
         }
         TRY(add_maintainer_config(config_dirs, package->name));
     }
-    return scan_config_files();
+    return success();
 }
 
 Result<void> RootfsBuilder::add_package_file(const PackageInfo& package, const std::string& path) {
@@ -473,7 +459,7 @@ Result<void> RootfsBuilder::scan_config_files() {
         auto text = read_file(entry.source);
         if (!text || !looks_like_text(*text)) continue;
         for (const auto& name : accounts_named_in_config(*text, m_users)) named_accounts.emplace_back(name, path);
-        auto is_directory = [this](const std::string& dir) { return is_directory_in(m_root, dir); };
+        auto is_directory = [this](const std::string& dir) { return m_root.is_directory(dir); };
         for (const auto& dir : state_directories_in_config(*text, is_directory)) named_dirs.insert(dir + "\n" + path);
     }
     for (const auto& [name, file] : named_accounts) {
@@ -948,7 +934,7 @@ Result<RootfsResult> build_rootfs(const RootfsRequest& request) {
     RootfsBuilder builder(request, *format, resolver, users);
     builder.set_app_context(workdir, env, user);
     if (image) {
-        TRY(builder.gather_image(run, workdir));
+        TRY(builder.gather_image(run));
     } else {
         TRY(builder.gather_app(run));
     }

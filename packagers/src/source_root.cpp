@@ -65,6 +65,18 @@ Result<fs::path> SourceRoot::canonical(const fs::path& inside) const {
     return current;
 }
 
+bool SourceRoot::is_regular_file(const fs::path& inside) const {
+    auto resolved = canonical(inside);
+    std::error_code ec;
+    return resolved && fs::is_regular_file(real(*resolved), ec);
+}
+
+bool SourceRoot::is_directory(const fs::path& inside) const {
+    auto resolved = canonical(inside);
+    std::error_code ec;
+    return resolved && fs::is_directory(real(*resolved), ec);
+}
+
 fs::path SourceRoot::locate(const fs::path& inside) const {
     const fs::path normal = inside.lexically_normal();
     if (is_host() || normal.parent_path() == normal) return normal;

@@ -37,8 +37,10 @@ class SourceRoot {
     // The path with its directories resolved inside the root and its last component kept
     // (what lstat() should look at); the path itself when a directory is missing.
     std::filesystem::path locate(const std::filesystem::path& inside) const;
-    // Whether the path exists (symlinks followed inside the root).
+    // Whether the path exists, is a regular file, is a directory (symlinks followed inside the root).
     bool exists(const std::filesystem::path& inside) const { return bool(canonical(inside)); }
+    bool is_regular_file(const std::filesystem::path& inside) const;
+    bool is_directory(const std::filesystem::path& inside) const;
     // The owner a path has in the root, when it differs from the file's owner on disk.
     std::optional<FileOwner> owner(const std::string& inside) const;
     // "" for the host, " in ROOT" otherwise: for messages.

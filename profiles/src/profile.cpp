@@ -4,6 +4,7 @@
 #include "core/range.hpp"
 #include "core/strings.hpp"
 #include "harness/boot.hpp"
+#include "harness/guest_init.hpp"
 #include "harness/platform.hpp"
 
 #include <cstdlib>
@@ -106,9 +107,7 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
         }
         TRY_ASSIGN(spec.image_digest, optional_string(app, "image_digest", app_where));
         TRY_ASSIGN(spec.env, optional_strings(app, "env", app_where));
-        for (const auto& entry : spec.env)
-            if (entry.find('=') == std::string::npos || entry[0] == '=')
-                return Error::bad_input(str(app_where, ".env: '", entry, "' (expected NAME=VALUE)"));
+        for (const auto& entry : spec.env) TRY(harness::check_environment_entry(entry, app_where + ".env"));
         TRY_ASSIGN(spec.user, optional_string(app, "user", app_where));
         TRY_ASSIGN(spec.workdir, optional_string(app, "workdir", app_where));
         TRY_ASSIGN(spec.run, optional_string(app, "run", app_where));

@@ -3,6 +3,8 @@
 // build time) and the configuration file it reads (TINYX_INIT_CONFIG_PATH).
 #pragma once
 
+#include "core/result.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,10 @@ struct InitConfig {
 // The init.conf text: one "key value" per line ("run ARG", "env K=V", "dir PATH MODE UID GID",
 // "hostname NAME", "workdir PATH", "user UID GID"). Arguments may hold spaces; they may not hold newlines (rejected by callers).
 std::string render_init_config(const InitConfig& config);
+
+// One NAME=VALUE of the app's environment (--env, profiles, images): NAME letters, digits
+// and '_' not starting with a digit, the value on one line. `where` names the source in errors.
+Result<void> check_environment_entry(const std::string& entry, std::string_view where);
 
 // The bytes of the static init executable to install as /init (and /sbin/tinyx-init on disks).
 std::string_view guest_init_binary();

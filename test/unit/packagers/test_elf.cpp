@@ -106,7 +106,7 @@ TEST_CASE("ld.so.conf: includes are followed, comments ignored") {
     REQUIRE(write_file_atomic(root / "etc/ld.so.conf.d/b.conf", "/opt/b # trailing\n"));
     REQUIRE(write_file_atomic(root / "etc/ld.so.conf.d/a.conf", "/opt/a\n"));
     std::vector<fs::path> dirs;
-    REQUIRE(parse_ld_so_conf(root, "/etc/ld.so.conf", dirs));
+    REQUIRE(parse_ld_so_conf(SourceRoot(root), "/etc/ld.so.conf", dirs));
     REQUIRE(dirs.size() == 3);
     CHECK(dirs[0] == "/opt/a");
     CHECK(dirs[1] == "/opt/b");
