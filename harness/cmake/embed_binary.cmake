@@ -6,6 +6,9 @@ math(EXPR size "${hex_length} / 2")
 # 32 bytes a line, so editors and compilers never see one huge line.
 string(REGEX REPLACE "(................................................................)" "\\1\n" hex "${hex}")
 string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+if(size EQUAL 0)
+  set(bytes "0x00") # an empty file still needs a valid array; its size stays 0
+endif()
 file(WRITE "${OUTPUT}.tmp"
   "// Generated from ${INPUT} by harness/cmake/embed_binary.cmake; do not edit.\n"
   "#include <cstddef>\n"

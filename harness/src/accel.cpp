@@ -71,7 +71,13 @@ bool probe_kvm(const fs::path& qemu, double timeout_seconds, std::string& detail
     return false;
 }
 
-Result<AccelDecision> choose_accelerator(AccelChoice choice, const fs::path& qemu, const fs::path& kvm_device) {
+Result<AccelDecision> choose_accelerator(AccelChoice choice, const Arch& guest, const fs::path& qemu, const fs::path& kvm_device) {
+    // KVM runs guests of the host's own architecture only; anything else is emulated.
+    const bool foreign = &guest != &host_arch();
+    if (foreign && choice == AccelChoice::kvm)
+        return Error::bad_input(str("--accel kvm: an ", guest.name, " guest cannot use KVM on this ", host_arch().name,
+                                    " host (use --accel tcg or auto)"));
+    if (foreign) return AccelDecision{Accelerator::tcg, str(guest.name, " guest on an ", host_arch().name, " host: emulated")};
     if (choice == AccelChoice::kvm) return AccelDecision{Accelerator::kvm, "--accel kvm"};
     if (choice == AccelChoice::tcg) return AccelDecision{Accelerator::tcg, "--accel tcg"};
     if (::access(kvm_device.c_str(), R_OK | W_OK) != 0)

@@ -112,6 +112,10 @@ KernelLineParams kernel_line_params(const BootRequest& request) {
     KernelLineParams params;
     params.disk_root = request.target.disk.has_value();
     params.append = request.target.append;
+    if (auto arch = find_arch(request.target.arch)) {
+        params.console_tty = std::string((*arch)->console_tty);
+        params.channel_tty = std::string((*arch)->channel_tty);
+    }
     return params;
 }
 
@@ -352,6 +356,8 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
     TRY_ASSIGN(const Arch* arch, find_arch(m_request.target.arch));
     launch.machine = std::string(platform->qemu_machine.empty() ? arch->qemu_machine : platform->qemu_machine);
     launch.mmio_devices = !platform->pci;
+    launch.tcg_cpu = std::string(arch->qemu_tcg_cpu);
+    launch.channel_on_virtio_console = arch->channel_is_virtio_console;
     launch.kernel = m_request.target.kernel;
     launch.initrd = m_request.target.initrd;
     launch.disk = m_request.target.disk;
@@ -502,17 +508,41 @@ Result<fs::path> qemu_program(const BootTarget& target) {
     return fs::path(std::string(arch->qemu_system));
 }
 
-Result<void> check_kernel_image(const fs::path& kernel) {
-    // x86 boot protocol: "HdrS" at 0x202; arm64 Image: "ARM\x64" at 0x38; an ELF vmlinux.
+Result<void> check_kernel_image(const fs::path& kernel, const Arch& arch) {
     auto header = read_file_prefix(kernel, 0x240);
     if (!header) return std::move(header).error().context("--kernel");
     const std::string& bytes = *header;
-    auto at = [&](std::size_t offset, std::string_view magic) { return bytes.compare(offset, magic.size(), magic) == 0; };
-    if (bytes.size() >= 0x206 && at(0x202, "HdrS")) return success();
-    if (bytes.size() >= 4 && at(0, "\x7f" "ELF")) return success();
-    if (bytes.size() >= 0x3c && at(0x38, std::string_view("ARM\x64", 4))) return success();
-    return Error::bad_input(str("--kernel ", kernel.string(), ": not a kernel image (no bzImage header, not an ELF "
-                                "vmlinux, not an arm64 Image)"));
+    auto at = [&](std::size_t offset, std::string_view magic) {
+        return bytes.size() >= offset + magic.size() && bytes.compare(offset, magic.size(), magic) == 0;
+    };
+    // What the file is, and the ELF machine it runs on: an x86 bzImage ("HdrS" at 0x202, the x86
+    // boot protocol), an arm64 Image ("ARM\x64" at 0x38), an ELF vmlinux (its e_machine).
+    std::string what;
+    int machine = 0;
+    if (at(0x202, "HdrS")) {
+        what = "bzImage";
+        machine = 62; // EM_X86_64: the boot protocol is x86's
+    } else if (at(0x38, std::string_view("ARM\x64", 4))) {
+        what = "arm64 Image";
+        machine = 183; // EM_AARCH64
+    } else if (at(0, "\x7f" "ELF") && bytes.size() >= 20) {
+        what = "ELF vmlinux";
+        machine = static_cast<unsigned char>(bytes[18]) | static_cast<unsigned char>(bytes[19]) << 8;
+    } else if (at(0, "\x1f\x8b")) {
+        // The architectures whose bootable image is gzip-compressed (arm64's Image.gz): QEMU unpacks it.
+        if (ends_with(arch.kernel_image, ".gz")) return success();
+        return Error::bad_input(str("--kernel ", kernel.string(), ": a gzip-compressed kernel (an arm64 Image.gz?), but the guest is ",
+                                    arch.name, " (--arch), which boots a ", arch.kernel_image));
+    } else {
+        return Error::bad_input(str("--kernel ", kernel.string(), ": not a kernel image (no bzImage header, not an ELF "
+                                    "vmlinux, not an arm64 Image or Image.gz)"));
+    }
+    if (machine == arch.elf_machine) return success();
+    std::string runs_on = str("machine ", machine);
+    for (const auto& name : arch_names())
+        if (auto other = find_arch(name); other && (*other)->elf_machine == machine) runs_on = name;
+    return Error::bad_input(str("--kernel ", kernel.string(), ": an ", runs_on, " kernel (", what, "), but the guest is ",
+                                arch.name, " (--arch)"));
 }
 
 namespace {
@@ -526,13 +556,15 @@ Result<void> need_file(const fs::path& path, const char* flag) {
 Result<void> validate(const BootRequest& request) {
     if (request.target.kernel.empty()) return Error::bad_input("--kernel: no kernel given");
     TRY(need_file(request.target.kernel, "--kernel"));
-    TRY(check_kernel_image(request.target.kernel));
+    TRY_ASSIGN(const Arch* arch, find_arch(request.target.arch));
+    TRY(check_kernel_image(request.target.kernel, *arch));
     return validate_all_but_kernel(request);
 }
 
 Result<void> validate_all_but_kernel(const BootRequest& request) {
-    TRY(find_platform(request.target.platform));
-    TRY(find_arch(request.target.arch));
+    TRY_ASSIGN(const Arch* arch, find_arch(request.target.arch));
+    TRY_ASSIGN(const Platform* platform, find_platform(request.target.platform));
+    TRY(check_platform_arch(*platform, *arch));
     if (request.target.initrd) TRY(need_file(*request.target.initrd, "--initrd"));
     if (request.target.disk) TRY(need_file(*request.target.disk, "--disk"));
     TRY(check_range("--memory", request.target.memory_mb, kMemoryRangeMb));
@@ -565,7 +597,7 @@ Result<BootReport> boot(const BootRequest& request) {
     auto started = Clock::now();
     BootReport report;
     TRY_ASSIGN(auto qemu, qemu_program(request.target));
-    TRY_ASSIGN(auto decision, choose_accelerator(request.target.accel, qemu));
+    TRY_ASSIGN(auto decision, choose_accelerator(request.target.accel, **find_arch(request.target.arch), qemu));
     report.accel = decision.accel;
     report.accel_reason = decision.why;
     log::info(str("accelerator: ", accelerator_name(decision.accel), " (", decision.why, ")"));

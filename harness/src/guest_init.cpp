@@ -7,9 +7,12 @@
 #include <cstddef>
 #include <sstream>
 
-// Defined in the generated guest_init_bytes.cpp (harness/CMakeLists.txt).
-extern const unsigned char tinyx_guest_init[];
-extern const std::size_t tinyx_guest_init_size;
+// Defined in the generated guest_init_<arch>.cpp files (harness/CMakeLists.txt), one per
+// architecture of core/arch.cpp; empty when tinyx was built without that compiler.
+extern const unsigned char tinyx_guest_init_x86_64[];
+extern const std::size_t tinyx_guest_init_x86_64_size;
+extern const unsigned char tinyx_guest_init_arm64[];
+extern const std::size_t tinyx_guest_init_arm64_size;
 
 namespace tinyx::harness {
 
@@ -37,8 +40,16 @@ Result<void> check_environment_entry(const std::string& entry, std::string_view 
     return success();
 }
 
-std::string_view guest_init_binary() {
-    return {reinterpret_cast<const char*>(tinyx_guest_init), tinyx_guest_init_size};
+Result<std::string_view> guest_init_binary(std::string_view arch) {
+    auto bytes = [](const unsigned char* data, std::size_t size) { return std::string_view(reinterpret_cast<const char*>(data), size); };
+    std::string_view init;
+    if (arch == "x86_64") init = bytes(tinyx_guest_init_x86_64, tinyx_guest_init_x86_64_size);
+    else if (arch == "arm64") init = bytes(tinyx_guest_init_arm64, tinyx_guest_init_arm64_size);
+    else return Error::internal(str("no guest init for architecture '", arch, "'"));
+    if (init.empty())
+        return Error::bad_input(str("this tinyx was built without a compiler for the ", arch, " guest init (scripts/setup installs it; "
+                                    "then rebuild tinyx)"));
+    return init;
 }
 
 } // namespace tinyx::harness

@@ -16,13 +16,15 @@ const Platform k_platforms[] = {
      .pci = true,
      .kernel_format = KernelFormat::boot_image,
      .baselet_stem = "qemu",
-     .description = "QEMU's pc machine: PCI, firmware, virtio-net-pci"},
+     .description = "QEMU's standard machine for the architecture (pc on x86_64, virt on arm64): PCI, virtio-net-pci",
+     .arches = ""},
     {.name = "qemu-microvm",
      .qemu_machine = "microvm,x-option-roms=off,rtc=on,acpi=off",
      .pci = false,
      .kernel_format = KernelFormat::boot_image,
      .baselet_stem = "microvm",
-     .description = "QEMU's microvm machine: no PCI, no ACPI, virtio devices over MMIO"},
+     .description = "QEMU's microvm machine: no PCI, no ACPI, virtio devices over MMIO",
+     .arches = "x86_64"},
     {.name = "firecracker",
      .qemu_machine = "microvm,x-option-roms=off,rtc=on,acpi=off",
      .pci = false,
@@ -30,7 +32,8 @@ const Platform k_platforms[] = {
      .monitor_config = MonitorConfig::firecracker,
      .baselet_stem = "microvm", // the same kernel options as qemu-microvm: one build serves both
      .description = "Firecracker: an uncompressed vmlinux and vm-config.json; tested under QEMU microvm with the "
-                    "same devices (virtio-mmio, serial console), as Firecracker needs KVM"},
+                    "same devices (virtio-mmio, serial console), as Firecracker needs KVM",
+     .arches = "x86_64"}, // Firecracker's arm64 guests boot an Image through FDT: not tested here
 };
 
 } // namespace
@@ -39,6 +42,13 @@ std::string Platform::baselet(const Arch& arch) const { return str(baselet_stem,
 
 std::string kernel_file_name(const Arch& arch, KernelFormat format) {
     return format == KernelFormat::elf ? "vmlinux" : std::string(arch.kernel_image);
+}
+
+Result<void> check_platform_arch(const Platform& platform, const Arch& arch) {
+    if (platform.arches.empty()) return success();
+    for (const auto& name : split(std::string(platform.arches), ' '))
+        if (name == arch.name) return success();
+    return Error::bad_input(str("--platform ", platform.name, " exists for ", platform.arches, " only, not for --arch ", arch.name));
 }
 
 Result<const Platform*> find_platform(std::string_view name) {

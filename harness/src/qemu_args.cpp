@@ -9,13 +9,13 @@ namespace tinyx::harness {
 
 std::string kernel_command_line(const KernelLineParams& params) {
     // panic=-1 with QEMU's -no-reboot: a panic ends QEMU at once instead of at our timeout.
-    std::vector<std::string> words = {"console=ttyS0", "panic=-1"};
+    std::vector<std::string> words = {"console=" + params.console_tty, "panic=-1"};
     if (params.disk_root) {
         words.insert(words.end(), {"root=/dev/vda", "rw", "init=/sbin/tinyx-init"});
     }
     // The channel's name before the user's arguments: an append with " -- " would send what
     // follows to /init as arguments (where the init finds it too), but never hides it.
-    words.push_back(std::string(TINYX_PARAM_CHANNEL) + kMarkerChannelDevice);
+    words.push_back(std::string(TINYX_PARAM_CHANNEL) + params.channel_tty);
     // After ours, so the user's arguments win (the kernel takes the last root=, init=, ...).
     auto extra = trim(params.append);
     if (!extra.empty()) words.emplace_back(extra);
@@ -56,16 +56,22 @@ std::vector<std::string> qemu_argv(const QemuLaunch& launch) {
     if (!launch.machine.empty()) argv.insert(argv.end(), {"-M", launch.machine});
     if (launch.accel == Accelerator::kvm)
         argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
-    else
+    else {
         argv.insert(argv.end(), {"-accel", "tcg"});
+        if (!launch.tcg_cpu.empty()) argv.insert(argv.end(), {"-cpu", launch.tcg_cpu});
+    }
     argv.insert(argv.end(), {"-m", std::to_string(launch.memory_mb), "-smp", std::to_string(launch.cpus)});
     argv.insert(argv.end(), {"-chardev", "file,id=console,path=" + qemu_escape(launch.console_log.string()), "-serial",
                              "chardev:console"});
     // The second serial port (ttyS1) is the marker channel: QEMU connects to our socket. A microvm
-    // wires only the first -serial to a UART, so there it is an ISA serial device of its own.
+    // wires only the first -serial to a UART, so there it is an ISA serial device of its own; a
+    // machine with one UART only (arm64 virt) gets a virtio console (hvc0).
     if (!launch.marker_socket.empty()) {
         argv.insert(argv.end(), {"-chardev", "socket,id=markers,path=" + qemu_escape(launch.marker_socket.string())});
-        if (launch.mmio_devices)
+        if (launch.channel_on_virtio_console)
+            argv.insert(argv.end(), {"-device", launch.mmio_devices ? "virtio-serial-device" : "virtio-serial-pci",
+                                     "-device", "virtconsole,chardev=markers"});
+        else if (launch.mmio_devices)
             argv.insert(argv.end(), {"-device", "isa-serial,chardev=markers,index=1"});
         else
             argv.insert(argv.end(), {"-serial", "chardev:markers"});

@@ -8,7 +8,11 @@
 namespace tinyx::kconfig {
 
 std::vector<std::string> make_argv(const SourceTree& tree, const fs::path& out_dir, const std::string& target) {
-    return {"make", "-C", tree.root.string(), str("O=", out_dir.string()), str("ARCH=", tree.arch->name), target};
+    std::vector<std::string> argv = {"make", "-C", tree.root.string(), str("O=", out_dir.string()), str("ARCH=", tree.arch->name)};
+    // A kernel for another architecture: its compiler decides Kconfig's $(cc-option) answers too.
+    if (auto cross = toolchain_prefix(*tree.arch); !cross.empty()) argv.push_back(str("CROSS_COMPILE=", cross));
+    argv.push_back(target);
+    return argv;
 }
 
 Result<ConfigMake> ConfigMake::create(const SourceTree& tree) {

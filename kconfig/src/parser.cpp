@@ -536,12 +536,14 @@ class Parser {
 } // namespace
 
 std::map<std::string, std::string> kbuild_environment(const SourceTree& tree) {
+    // As the top Makefile sets them: the target's tools carry CROSS_COMPILE, the host's do not.
+    const std::string cross(toolchain_prefix(*tree.arch));
     return {
         {"ARCH", std::string(tree.arch->name)}, {"SRCARCH", std::string(tree.arch->srcarch)}, {"srctree", tree.root.string()},
-        {"KERNELVERSION", tree.version}, {"CC", "gcc"}, {"LD", "ld"}, {"AR", "ar"}, {"NM", "nm"},
-        {"OBJCOPY", "objcopy"}, {"OBJDUMP", "objdump"}, {"READELF", "readelf"}, {"STRIP", "strip"},
+        {"KERNELVERSION", tree.version}, {"CC", cross + "gcc"}, {"LD", cross + "ld"}, {"AR", cross + "ar"}, {"NM", cross + "nm"},
+        {"OBJCOPY", cross + "objcopy"}, {"OBJDUMP", cross + "objdump"}, {"READELF", cross + "readelf"}, {"STRIP", cross + "strip"},
         {"HOSTCC", "gcc"}, {"HOSTCXX", "g++"}, {"PAHOLE", "pahole"}, {"RUSTC", "rustc"},
-        {"BINDGEN", "bindgen"}, {"CLANG_FLAGS", ""}, {"CROSS_COMPILE", ""}, {"LC_COLLATE", "C"}, {"LC_NUMERIC", "C"},
+        {"BINDGEN", "bindgen"}, {"CLANG_FLAGS", ""}, {"CROSS_COMPILE", cross}, {"LC_COLLATE", "C"}, {"LC_NUMERIC", "C"},
     };
 }
 

@@ -18,7 +18,7 @@ namespace {
 
 // The dependency relations that make a package work; Recommends and Suggests are left
 // out, as `apt-get install --no-install-recommends` would.
-const char* const k_depends_argv[] = {"apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
+const char* const k_depends_args[] = {"depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts",
                                       "--no-breaks", "--no-replaces", "--no-enhances"};
 // Accounts every Debian system has (www-data, nobody, ...): base-passwd's master files.
 const char* const k_accounts_package = "base-passwd";
@@ -36,6 +36,18 @@ Result<std::string> run_checked(std::vector<std::string> argv, const std::option
     TRY_ASSIGN(ProcessResult result, run(argv, cwd));
     if (!result.success()) return Error::internal(str(shell_join(argv), " ", result.describe(), ": ", trim(result.err)));
     return std::move(result.out);
+}
+
+// apt as if `arch` were the host's only architecture: unqualified names and dependencies, an
+// Architecture: all package's included, resolve to that architecture (a "pkg:arm64" query misses
+// arch-all packages such as nginx-light, and their dependencies would resolve to the host's). The
+// binary cache is built in memory so that the host's own apt cache is never rewritten.
+std::vector<std::string> apt_for_arch(const char* program, const Arch& arch) {
+    return {program,
+            "-o", str("APT::Architecture=", arch.package_arch),
+            "-o", str("APT::Architectures=", arch.package_arch),
+            "-o", "Dir::Cache::pkgcache=",
+            "-o", "Dir::Cache::srcpkgcache="};
 }
 
 // Real packages of `apt-cache depends --recurse` (virtual ones are printed as <name>).
@@ -96,25 +108,46 @@ Result<void> unpack_into(const fs::path& root, const std::vector<fs::path>& debs
     for (const char* db : {"passwd", "group"}) {
         const fs::path target = root / "etc" / db, master = root / "usr/share/base-passwd" / str(db, ".master");
         std::error_code ec;
-        if (!fs::exists(target, ec) && fs::exists(master, ec)) TRY(copy_file_atomic(master, target));
+        if (!fs::exists(target, ec) && fs::exists(master, ec)) {
+            TRY(make_directories(target.parent_path())); // a root of static packages may have no /etc
+            TRY(copy_file_atomic(master, target));
+        }
     }
     return success();
 }
 
 } // namespace
 
-bool installed_on_host(const std::string& name) {
-    auto result = run({"dpkg-query", "-W", "-f", "${Status}", name});
-    return result && result->success() && result->out == "install ok installed";
+bool installed_on_host(const std::string& name, std::string_view arch_name) {
+    auto arch = find_arch(arch_name);
+    if (!arch) return false;
+    // Another architecture's package only counts when installed as that architecture's (multiarch);
+    // an Architecture: all package is the host's: its dependencies were resolved for the host.
+    const bool foreign = *arch != &host_arch();
+    auto result = run({"dpkg-query", "-W", "-f", "${Status}\t${Architecture}", foreign ? str(name, ":", (*arch)->package_arch) : name});
+    if (!result || !result->success()) return false;
+    const auto fields = split(result->out, '\t');
+    return fields.size() == 2 && fields[0] == "install ok installed" && (!foreign || fields[1] == (*arch)->package_arch);
+}
+
+std::optional<std::string> installed_version(const SourceRoot& root, const std::string& name) {
+    std::vector<std::string> argv{"dpkg-query"};
+    if (!root.is_host()) argv.push_back(str("--admindir=", root.real("/var/lib/dpkg").string()));
+    argv.insert(argv.end(), {"-W", "-f", "${Status}\t${Version}", name});
+    auto result = run(argv);
+    if (!result || !result->success()) return std::nullopt;
+    const auto fields = split(result->out, '\t');
+    if (fields.size() != 2 || fields[0] != "install ok installed") return std::nullopt;
+    return fields[1];
 }
 
 Result<FetchedPackages> fetch_package_root(const std::string& name, std::string_view arch_name, const fs::path& cache) {
     TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
     for (const char* tool : {"apt-cache", "apt-get", "dpkg-deb", "tar"})
         if (!find_program(tool)) return Error::bad_input(str("--app ", name, ": not installed, and fetching it needs ", tool));
-    const std::string qualified = str(name, ":", arch->package_arch);
-    std::vector<std::string> argv(std::begin(k_depends_argv), std::end(k_depends_argv));
-    argv.push_back(qualified);
+    std::vector<std::string> argv = apt_for_arch("apt-cache", *arch);
+    argv.insert(argv.end(), std::begin(k_depends_args), std::end(k_depends_args));
+    argv.push_back(name);
     TRY_ASSIGN(ProcessResult depends, run(argv));
     if (!depends.success())
         return Error::bad_input(str("--app ", name, ": not an installed package, a file or a directory, and apt knows no package '", name,
@@ -130,21 +163,23 @@ Result<FetchedPackages> fetch_package_root(const std::string& name, std::string_
     const fs::path debs_dir = cache / "debs";
     TRY(make_directories(debs_dir));
     progress.update(str("downloading ", packages.size(), " packages (apt-get download; nothing is installed)"));
-    std::vector<std::string> download{"apt-get", "download", "-q"};
-    for (const auto& package : packages) download.push_back(str(package, ":", arch->package_arch));
-    // Architecture: all packages have no arch-qualified name: apt resolves "pkg:amd64" to them too.
+    std::vector<std::string> download = apt_for_arch("apt-get", *arch);
+    download.insert(download.end(), {"download", "-q"});
+    download.insert(download.end(), packages.begin(), packages.end());
     TRY_ASSIGN(ProcessResult fetched, run(download, debs_dir));
     if (!fetched.success())
         return Error::bad_input(str("--app ", name, ": apt-get download failed: ", fetched.describe(), ": ", trim(fetched.err)));
 
-    // The exact .deb files of this set (the newest file of each package in the download dir).
+    // The exact .deb files of this set (the newest file of each package in the download dir, of
+    // this architecture or of all: the dir holds other architectures' files of the same packages).
     std::vector<fs::path> debs;
     std::error_code ec;
     for (const auto& package : packages) {
         fs::path newest;
         for (fs::directory_iterator it(debs_dir, ec), end; !ec && it != end; it.increment(ec)) {
             const std::string file = it->path().filename().string();
-            if (starts_with(file, package + "_") && it->path().extension() == ".deb" &&
+            const bool this_arch = ends_with(file, str("_", arch->package_arch, ".deb")) || ends_with(file, "_all.deb");
+            if (starts_with(file, package + "_") && this_arch &&
                 (newest.empty() || fs::last_write_time(it->path(), ec) > fs::last_write_time(newest, ec)))
                 newest = it->path();
         }

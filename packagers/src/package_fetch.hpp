@@ -12,19 +12,25 @@
 #include "source_root.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace tinyx::packagers {
 
-// Whether dpkg on the host has `name` installed.
-bool installed_on_host(const std::string& name);
+// Whether dpkg on the host has `name` installed for `arch` (an Architecture: all package counts
+// for the host's architecture only: its dependencies are the host's).
+bool installed_on_host(const std::string& name, std::string_view arch);
 
 struct FetchedPackages {
     SourceRoot root;
     std::vector<std::string> packages; // unpacked, by name
 };
+
+// The version of package `name` in the dpkg database of `root` (the host's, or a fetched root's),
+// or nothing when it is not installed there.
+std::optional<std::string> installed_version(const SourceRoot& root, const std::string& name);
 
 // Bad input when apt knows no such package for `arch` (core/arch.hpp names).
 Result<FetchedPackages> fetch_package_root(const std::string& name, std::string_view arch, const std::filesystem::path& cache);

@@ -1,5 +1,6 @@
 #include "packagers/rootfs.hpp"
 
+#include "core/arch.hpp"
 #include "core/fs.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
@@ -37,6 +38,7 @@ namespace {
 const char* const k_guest_path_dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"};
 const char* const k_guest_path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const char* const k_busybox_candidates[] = {"/bin/busybox", "/usr/bin/busybox"};
+const char* const k_busybox_package = "busybox-static";
 const char* const k_disk_init = "/sbin/tinyx-init";
 // Config-named directories whose host contents are copied (the data the app serves or
 // keeps); logs, caches and runtime files of the host are never copied.
@@ -519,24 +521,45 @@ Result<std::vector<std::string>> RootfsBuilder::default_run() const {
 }
 
 Result<void> RootfsBuilder::add_busybox() {
-    fs::path busybox;
+    TRY_ASSIGN(const Arch* arch, find_arch(m_request.arch));
+    fs::path host_busybox;
     for (const char* candidate : k_busybox_candidates)
         if (fs::exists(candidate)) {
-            busybox = candidate;
+            host_busybox = candidate;
             break;
         }
-    if (busybox.empty())
+    // tinyx's own tool, never the app's: the host's static BusyBox, or for another architecture
+    // Debian's busybox-static of that architecture (fetched, not installed).
+    SourceRoot from;
+    fs::path busybox = host_busybox;
+    if (arch != &host_arch()) {
+        TRY_ASSIGN(fs::path cache, cache_dir());
+        auto fetched = fetch_package_root(k_busybox_package, arch->name, cache / "packages");
+        if (!fetched) return std::move(fetched).error().context(str("BusyBox for ", arch->name, " (or pass --no-busybox)"));
+        from = fetched->root;
+        busybox = "/bin/busybox";
+    } else if (busybox.empty()) {
         return Error::bad_input("BusyBox not found (/bin/busybox): install busybox-static, or pass --no-busybox");
-    TRY_ASSIGN(ElfFile elf, read_elf(busybox));
+    }
+    TRY_ASSIGN(ElfFile elf, read_elf(from.real(busybox), arch->name));
     if (!elf.interpreter.empty() || !elf.needed.empty())
         return Error::bad_input(str(busybox.string(), " is not statically linked: install busybox-static, or pass --no-busybox"));
-    // tinyx's own tool, always from the host (static: nothing of the app's root needed).
     TRY_ASSIGN(std::string guest_busybox, m_tree.guest_path_for(busybox));
-    std::error_code ec;
-    const fs::path busybox_file = fs::canonical(busybox, ec);
-    if (ec) return Error::bad_input(str(busybox.string(), ": ", ec.message()));
-    TRY(m_tree.add_host_tree(SourceRoot(), busybox_file, guest_busybox, "static BusyBox (shell and tools for guest tests)"));
-    // The static busybox lists its own applets; running it is safe (it is the host's, not the app).
+    TRY_ASSIGN(fs::path busybox_file, from.canonical(busybox));
+    TRY(m_tree.add_host_tree(from, busybox_file, guest_busybox, "static BusyBox (shell and tools for guest tests)"));
+    // The applets: the static BusyBox lists its own (the host's; running it is safe: tinyx's tool,
+    // not the app). Another architecture's cannot run here: Debian builds busybox-static of one
+    // version from one configuration on every architecture, so the host's list of the same
+    // version is its list.
+    if (arch != &host_arch()) {
+        const auto fetched_version = installed_version(from, k_busybox_package);
+        const auto host_version = installed_version(SourceRoot(), k_busybox_package);
+        if (!host_version || host_busybox.empty() || fetched_version != host_version)
+            return Error::bad_input(str("the ", arch->name, " BusyBox's applets are read from the host's busybox-static of the same version (",
+                                        fetched_version.value_or("?"), "; the host has ", host_version.value_or("none"),
+                                        "): install it, or pass --no-busybox"));
+        busybox = host_busybox;
+    }
     ProcessSpec spec;
     spec.argv = {busybox.string(), "--list-full"};
     TRY_ASSIGN(ProcessResult listed, run_process(spec));
@@ -722,8 +745,7 @@ Result<void> RootfsBuilder::add_init(const std::vector<std::string>& run) {
         m_init.gid = m_app_gid;
         m_init.run_as_user = true;
     }
-    std::string_view init = harness::guest_init_binary();
-    if (init.empty()) return Error::internal("the guest init is missing from this tinyx build");
+    TRY_ASSIGN(std::string_view init, harness::guest_init_binary(m_request.arch));
     if (m_format.is_disk) {
         TRY_ASSIGN(std::string guest, m_tree.guest_path_for(k_disk_init));
         m_tree.add_file(guest, std::string(init), 0755, "tinyx guest init (init=/sbin/tinyx-init)");
@@ -920,7 +942,7 @@ Result<RootfsResult> build_rootfs(const RootfsRequest& request) {
         if (!user && !config.user.empty()) user = config.user;
         root = unpacked.root;
         image = std::move(unpacked);
-    } else if (request.app.find('/') == std::string::npos && !fs::exists(request.app) && !installed_on_host(request.app)) {
+    } else if (request.app.find('/') == std::string::npos && !fs::exists(request.app) && !installed_on_host(request.app, request.arch)) {
         // A package the host does not have: downloaded with its dependencies, never installed.
         TRY_ASSIGN(fs::path cache, cache_dir());
         TRY_ASSIGN(FetchedPackages fetched, fetch_package_root(request.app, request.arch, cache / "packages"));

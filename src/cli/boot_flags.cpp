@@ -1,5 +1,7 @@
 #include "boot_flags.hpp"
 
+#include "core/arch.hpp"
+
 #include "core/strings.hpp"
 
 #include <cerrno>
@@ -43,6 +45,13 @@ void BootFlags::apply_to(harness::BootRequest& request) const {
     if (!platform.empty()) request.target.platform = platform;
     if (memory_mb) request.target.memory_mb = *memory_mb;
     if (timeout_seconds) request.test.timeout_seconds = *timeout_seconds;
+}
+
+void add_arch_option(CLI::App* cmd, std::string& arch, const std::string& default_help) {
+    cmd->add_option("--arch", arch,
+                    str("The guest's architecture: ", join(arch_names(), ", "), " (default ", default_help,
+                        "; another than the host's is cross-built and emulated)"))
+        ->check(CLI::IsMember(arch_names()));
 }
 
 void add_boot_flags(CLI::App* cmd, BootFlags& flags, const std::string& timeout_help) {

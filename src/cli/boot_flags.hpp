@@ -37,4 +37,8 @@ CLI::Validator in_range(const NumberRange& range);
 
 harness::AccelChoice accel_choice(const std::string& name);
 
+// --arch, the same for every command: the table's names only. `default_help` says what an
+// absent --arch means here ("x86_64", "the profile's, else x86_64").
+void add_arch_option(CLI::App* cmd, std::string& arch, const std::string& default_help);
+
 } // namespace tinyx::cli

@@ -38,7 +38,7 @@ std::string timings_line(const harness::BootRun& run) {
 Result<int> run_boot(BootOptions& options) {
     if (!options.write_init.empty()) {
         // For tests and hand-made images: the same /init tinyx puts into its images.
-        auto init = harness::guest_init_binary();
+        TRY_ASSIGN(auto init, harness::guest_init_binary(options.request.target.arch));
         TRY(write_file_atomic(options.write_init, init, fs::perms(0755)));
         log::info(str("wrote the guest init (", human_bytes(init.size()), ") to ", options.write_init));
         return 0;
@@ -74,7 +74,7 @@ void setup_boot(CLI::App& app, Runner& runner) {
     auto options = std::make_shared<BootOptions>();
     auto& request = options->request;
     auto* cmd = app.add_subcommand("boot", "Boot a kernel and image under QEMU and run a test against the app");
-    cmd->add_option("--kernel", options->kernel, "The guest kernel (bzImage)");
+    cmd->add_option("--kernel", options->kernel, "The guest kernel (bzImage; Image.gz for arm64)");
     cmd->add_option("--initrd", options->initrd,
                     "An initramfs image (from tinyx rootfs); with --disk, a loader that mounts the disk and runs its init");
     cmd->add_option("--disk", options->disk, "A disk image (raw, or .qcow2), booted as /dev/vda; never modified");
@@ -96,7 +96,8 @@ void setup_boot(CLI::App& app, Runner& runner) {
     cmd->add_flag("--min-memory", request.find_min_memory,
                   "After a pass, find the smallest memory (MB) that still passes, by bisection");
     cmd->add_option("--log-dir", options->log_dir, "Keep the console logs here (default: removed at the end)");
-    cmd->add_option("--qemu", request.target.qemu, "The QEMU binary (default: the architecture's, qemu-system-x86_64)");
+    add_arch_option(cmd, request.target.arch, std::string(kDefaultArch));
+    cmd->add_option("--qemu", request.target.qemu, "The QEMU binary (default: the architecture's, qemu-system-x86_64 or qemu-system-aarch64)");
     cmd->add_flag("--json", options->json, "Print one JSON report on stdout (progress stays on stderr)");
     cmd->add_option("--write-init", options->write_init, "Write the guest init executable to FILE and exit")
         ->group(""); // hidden: for tests and hand-made images

@@ -112,8 +112,7 @@ void setup_build(CLI::App& app, Runner& runner) {
     cmd->add_option("--image-store", options->image_store,
                     "Where built kernels are kept by config hash (default: next to the kept build directory); a "
                     "config found there needs no build");
-    cmd->add_option("--arch", options->request.arch, str("Architecture: ", join(arch_names(), ", "), " (default ", kDefaultArch, ")"))
-        ->check(CLI::IsMember(arch_names()));
+    add_arch_option(cmd, options->request.arch, str("the profile's, else ", kDefaultArch));
     cmd->add_option("--baselet", options->baselet, "Platform baselet profile (default: profiles/baselets/qemu-x86_64.json)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--pool", options->pool, "Candidate pool profile (default: profiles/pools/server.json)")

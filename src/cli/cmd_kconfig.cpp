@@ -196,7 +196,7 @@ Result<int> run_code(const CodeOptions& opts) {
     }
     if (!fs::exists(build_dir / "System.map") || !fs::exists(build_dir / "vmlinux.a"))
         return Error::bad_input(str("--build-dir ", build_dir.string(), ": no built kernel there (System.map, vmlinux.a)"));
-    TRY_ASSIGN(auto map, pruner::CodeMap::load(build_dir, tree.root, std::string(tree.arch->srcarch)));
+    TRY_ASSIGN(auto map, pruner::CodeMap::load(build_dir, tree.root, *tree.arch));
     int missing = 0;
     for (const auto& what : opts.what) {
         const pruner::CodeOwner* owner = nullptr;

@@ -75,6 +75,7 @@ Result<int> run_prune(const PruneOptions& options) {
         if (!options.initrd.empty()) boot.target.initrd = fs::path(options.initrd);
         if (!options.disk.empty()) boot.target.disk = fs::path(options.disk);
         options.boot.apply_to(boot);
+        boot.target.arch = std::string(tree.arch->name);
         if (boot.test.guest_test.empty() && boot.test.host_test.empty())
             return Error::bad_input("kernel trials need a test: --guest-test or --host-test");
         pruner::KernelBuildOptions build;
@@ -173,7 +174,7 @@ void setup_prune(CLI::App& app, Runner& runner) {
     auto* cmd = app.add_subcommand("prune", "Remove kernel config options the test does not need (1-minimal result)");
     cmd->add_option("--kernel-src", options->kernel_src,
                     "Kernel source tree or linux-source-*.tar.xz (never written to; default /usr/src/linux-source-6.1.tar.xz)");
-    cmd->add_option("--arch", options->arch, str("Architecture: ", join(arch_names(), ", "), " (default ", kDefaultArch, ")"));
+    add_arch_option(cmd, options->arch, std::string(kDefaultArch));
     cmd->add_option("--config", options->config, "Start .config; it must pass the test")->required();
     cmd->add_option("--candidates", options->candidates,
                     "File with options to try removing, one a line (default: what --config enables beyond allnoconfig)");

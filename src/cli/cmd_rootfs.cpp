@@ -1,5 +1,6 @@
 // tinyx rootfs: flags -> packagers::RootfsRequest; the result -> a summary line (stdout).
 #include "app_flags.hpp"
+#include "boot_flags.hpp"
 #include "commands.hpp"
 
 #include "core/strings.hpp"
@@ -55,6 +56,7 @@ void setup_rootfs(CLI::App& app, Runner& runner) {
     cmd->add_option("--exclude", opts->request.excludes, "Leave out guest paths matching GLOB (and what is below them); repeatable");
     cmd->add_option("--format", opts->request.format, "initramfs (default), raw or qcow2 (ext4 disk images, via libguestfs)");
     cmd->add_option("--compression", opts->compression, "initramfs compression: gzip (default), xz, zstd or none");
+    add_arch_option(cmd, opts->request.arch, std::string(kDefaultArch));
     cmd->add_flag("--no-busybox", opts->no_busybox, "Do not add the static BusyBox shell and tools");
     cmd->add_option("--out", opts->out, "Output directory (gets the image and manifest.json)")->required();
     cmd->footer("Honours SOURCE_DATE_EPOCH (default 0): the same inputs give bit-identical images.\n"

@@ -2,13 +2,25 @@
 # Differential test: `tinyx kconfig resolve` must write exactly the bytes the kernel's own
 # `make ARCH=x86_64 olddefconfig` writes, for generated configs (tinyconfig, allnoconfig,
 # defconfig, randconfig seeds), perturbed copies of them and small fragments.
+# TINYX_KCONFIG_ARCH=arm64 (test_kconfig_differential_arm64.sh) does the same against
+# `make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- olddefconfig`, as a cross build runs it.
 # The kernel's outputs are cached per input hash under the build dir, so reruns are quick.
 source "$(dirname "$0")/../common.sh"
 
 SRC=$(kernel_tree) # extracted by tinyx from Debian's tarball on first use
 require_program make
+ARCH=${TINYX_KCONFIG_ARCH:-x86_64}
+case $ARCH in
+x86_64) MAKE_VARS=(ARCH=x86_64) ;;
+arm64)
+    # The cross compiler answers Kconfig's $(cc-option ...) questions for an arm64 kernel.
+    require_program aarch64-linux-gnu-gcc
+    MAKE_VARS=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+    ;;
+*) fail "TINYX_KCONFIG_ARCH=$ARCH: not an architecture this test knows" ;;
+esac
 SEEDS=${TINYX_KCONFIG_SEEDS:-$(seq 1 22)}
-CACHE=${TINYX_BINARY_DIR:-$WORK}/kconfig-reference
+CACHE=${TINYX_BINARY_DIR:-$WORK}/kconfig-reference-$ARCH
 # One build directory for every make call: the kernel's conf tool is compiled once, not per config.
 O=$WORK/o
 mkdir -p "$CACHE" "$O"
@@ -18,7 +30,7 @@ make_config() {
     local target=$1 seed=${2:-} out="$CACHE/gen-$1${2:+-$2}.config"
     if [ ! -s "$out" ]; then
         rm -f "$O/.config"
-        KCONFIG_SEED=$seed make -s -C "$SRC" O="$O" ARCH=x86_64 "$target" >"$O/log" 2>&1 ||
+        KCONFIG_SEED=$seed make -s -C "$SRC" O="$O" "${MAKE_VARS[@]}" "$target" >"$O/log" 2>&1 ||
             { cat "$O/log" >&2; fail "make $target failed"; }
         cp "$O/.config" "$out.tmp" && mv "$out.tmp" "$out"
     fi
@@ -31,7 +43,7 @@ reference() {
     local out="$CACHE/ref-$hash.config"
     if [ ! -f "$out" ]; then
         cp "$1" "$O/.config"
-        make -s -C "$SRC" O="$O" ARCH=x86_64 olddefconfig >"$O/log" 2>&1 ||
+        make -s -C "$SRC" O="$O" "${MAKE_VARS[@]}" olddefconfig >"$O/log" 2>&1 ||
             { cat "$O/log" >&2; fail "make olddefconfig failed on $1"; }
         cp "$O/.config" "$out.tmp" && mv "$out.tmp" "$out"
     fi
@@ -44,7 +56,7 @@ check() {
     local name=$1 input=$2 ref
     ref=$(reference "$input")
     cases=$((cases + 1))
-    if ! "$TINYX" kconfig resolve --kernel-src "$SRC" --in "$input" --out "$WORK/$name.out" 2>"$WORK/$name.err"; then
+    if ! "$TINYX" kconfig resolve --kernel-src "$SRC" --arch "$ARCH" --in "$input" --out "$WORK/$name.out" 2>"$WORK/$name.err"; then
         cat "$WORK/$name.err" >&2
         echo "FAIL $name: tinyx kconfig resolve exited non-zero" >&2
         failures=$((failures + 1))
@@ -100,6 +112,8 @@ fragment bad-values 'CONFIG_SMP=maybe\nCONFIG_NR_CPUS=abc\nCONFIG_LOCALVERSION=u
 fragment select-forced '# CONFIG_DEBUG_KERNEL is not set\nCONFIG_EXPERT=y\n'
 fragment dos-lines 'CONFIG_NET=y\r\nCONFIG_INET=y\r\n'
 fragment 32bit '# CONFIG_64BIT is not set\nCONFIG_HIGHMEM4G=y\n'
+fragment arm64-virt 'CONFIG_SERIAL_AMBA_PL011=y\nCONFIG_SERIAL_AMBA_PL011_CONSOLE=y\nCONFIG_PCI=y\nCONFIG_PCI_HOST_GENERIC=y\nCONFIG_VIRTIO_CONSOLE=y\nCONFIG_ARM64_64K_PAGES=y\n'
+fragment arm64-choices 'CONFIG_ARM64_VA_BITS_39=y\nCONFIG_ARM64_16K_PAGES=y\nCONFIG_CPU_BIG_ENDIAN=y\nCONFIG_ARM64_PTR_AUTH=n\n'
 
-echo "$cases cases, $failures failures"
+echo "$ARCH: $cases cases, $failures failures"
 [ "$failures" -eq 0 ] || fail "$failures of $cases configs differ from make olddefconfig"

@@ -26,6 +26,14 @@ struct Arch {
     std::string_view elf_name;      // how people name that machine: "x86-64"
     std::string_view multiarch;     // Debian's multiarch triplet, library directories: "x86_64-linux-gnu"
     std::string_view package_arch;  // Debian's architecture and the OCI image config's "architecture": "amd64"
+    std::string_view qemu_tcg_cpu;  // QEMU's -cpu under TCG ("" = the machine's default; KVM takes "host")
+    std::string_view console_tty;   // the kernel's name for the machine's first UART: "ttyS0"
+    // The harness's marker channel (harness/protocol.h): a second UART where the machine has one
+    // ("ttyS1"), else a virtio console ("hvc0", QEMU's virt machine has a single PL011).
+    std::string_view channel_tty;
+    bool channel_is_virtio_console = false;
+    // QEMU -dfilter range of the kernel's code (the trace's block log keeps only these addresses).
+    std::string_view kernel_text_range;
 
     // arch/<srcarch>/boot/<kernel_image>, relative to a kernel build directory.
     std::string kernel_image_path() const;
@@ -33,6 +41,11 @@ struct Arch {
 
 // The architecture tinyx builds for when none is named.
 inline constexpr std::string_view kDefaultArch = "x86_64";
+
+// The architecture this tinyx binary runs on (KVM and native compilers only serve it).
+const Arch& host_arch();
+// CROSS_COMPILE for building `arch`'s kernel and programs on this host: "" when it is the host's.
+std::string_view toolchain_prefix(const Arch& arch);
 
 // The table's entry for a name, or bad input naming the known ones.
 Result<const Arch*> find_arch(std::string_view name);

@@ -5,6 +5,7 @@
 
 #include "harness/qemu_args.hpp"
 
+#include "core/arch.hpp"
 #include "core/result.hpp"
 
 #include <filesystem>
@@ -20,8 +21,9 @@ struct AccelDecision {
 };
 
 // `automatic`: KVM when the cached or fresh probe passed, else TCG. The verdict is cached in
-// cache_dir()/accel, keyed by the host kernel and QEMU's version. `kvm_device` is for tests.
-Result<AccelDecision> choose_accelerator(AccelChoice choice, const std::filesystem::path& qemu,
+// cache_dir()/accel, keyed by the host kernel and QEMU's version. A guest of another architecture
+// than the host's is always TCG (`kvm` for it is bad input). `kvm_device` is for tests.
+Result<AccelDecision> choose_accelerator(AccelChoice choice, const Arch& guest, const std::filesystem::path& qemu,
                                          const std::filesystem::path& kvm_device = "/dev/kvm");
 
 // The probe itself (no cache): QEMU with -accel kvm boots its firmware (SeaBIOS) until the

@@ -140,9 +140,10 @@ Result<void> validate(const BootRequest& request);
 // build one per trial).
 Result<void> validate_all_but_kernel(const BootRequest& request);
 
-// A file QEMU can boot as a kernel: a bzImage (its "HdrS" setup header), an ELF vmlinux or an
-// arm64 Image; anything else is bad input naming the file, before QEMU starts.
-Result<void> check_kernel_image(const std::filesystem::path& kernel);
+// A file QEMU can boot as a kernel of `arch`: a bzImage (its "HdrS" setup header), an ELF vmlinux,
+// an arm64 Image or Image.gz. Anything else, or a kernel of another machine, is bad input naming
+// the file (and the machine), before QEMU starts.
+Result<void> check_kernel_image(const std::filesystem::path& kernel, const Arch& arch);
 
 Json boot_report_json(const BootReport& report);
 

@@ -37,7 +37,8 @@ std::string render_init_config(const InitConfig& config);
 // and '_' not starting with a digit, the value on one line. `where` names the source in errors.
 Result<void> check_environment_entry(const std::string& entry, std::string_view where);
 
-// The bytes of the static init executable to install as /init (and /sbin/tinyx-init on disks).
-std::string_view guest_init_binary();
+// The bytes of the static init executable for `arch` (core/arch.hpp's name) to install as /init
+// (and /sbin/tinyx-init on disks). Bad input when tinyx was built without that architecture's compiler.
+Result<std::string_view> guest_init_binary(std::string_view arch);
 
 } // namespace tinyx::harness

@@ -38,6 +38,8 @@ struct Platform {
     // the same baselet take the same kernel options (qemu-microvm and firecracker).
     std::string_view baselet_stem;
     std::string_view description;
+    // The architectures it exists for (names of core/arch.hpp, space-separated); empty: all.
+    std::string_view arches;
 
     // The baselet profile's name for an architecture: "microvm-x86_64".
     std::string baselet(const Arch& arch) const;
@@ -47,6 +49,9 @@ inline constexpr std::string_view kDefaultPlatform = "qemu-pc";
 
 // The kernel file a platform boots: "vmlinux" (elf), else the architecture's image ("bzImage").
 std::string kernel_file_name(const Arch& arch, KernelFormat format);
+
+// Bad input when the platform does not exist for `arch` (QEMU's microvm is x86 only).
+Result<void> check_platform_arch(const Platform& platform, const Arch& arch);
 
 // The table's entry, or bad input naming the known ones. Profiles written before platforms had
 // names record their baselet ("qemu-x86_64"): that is qemu-pc.

@@ -13,13 +13,14 @@ namespace tinyx::harness {
 // Linux on x86 cuts the kernel command line at this many bytes (COMMAND_LINE_SIZE).
 inline constexpr std::size_t kKernelCommandLineLimit = 2048;
 
-// The marker channel's device in the guest: the second serial port (harness/protocol.h).
-inline constexpr const char* kMarkerChannelDevice = "ttyS1";
-
 // What the kernel command line carries: nothing secret (any guest process can read it).
 struct KernelLineParams {
     bool disk_root = false; // boot a disk: root=/dev/vda, init=/sbin/tinyx-init
     std::string append;     // the user's extra kernel arguments
+    // The architecture's devices (core/arch.hpp): its console UART and the marker channel
+    // (harness/protocol.h), "ttyAMA0" and "hvc0" on arm64.
+    std::string console_tty = "ttyS0";
+    std::string channel_tty = "ttyS1";
 };
 
 // "console=ttyS0 panic=-1 [root=/dev/vda rw init=/sbin/tinyx-init] tinyx_channel=ttyS1 APPEND".
@@ -52,6 +53,9 @@ struct QemuLaunch {
     std::filesystem::path qemu; // the QEMU binary (harness::qemu_program)
     std::string machine;        // -M (harness/platform.hpp, else the architecture's); empty: QEMU's default
     bool mmio_devices = false;  // a machine without PCI: virtio devices on MMIO, the channel on a second ISA serial
+    std::string tcg_cpu;        // -cpu under TCG (core/arch.hpp); empty: the machine's default
+    // The machine has one UART (arm64 virt): the marker channel is a virtio console instead.
+    bool channel_on_virtio_console = false;
     std::filesystem::path kernel;
     std::optional<std::filesystem::path> initrd; // with a disk: a loader that mounts it
     std::optional<std::filesystem::path> disk;   // raw, or qcow2 when the name ends in .qcow2

@@ -16,7 +16,8 @@
 
 namespace tinyx::kconfig {
 
-// `make -C TREE O=OUT_DIR ARCH=<arch> TARGET`, program first (kernel builds append -j and CC=).
+// `make -C TREE O=OUT_DIR ARCH=<arch> [CROSS_COMPILE=<prefix>] TARGET`, program first (kernel builds
+// append -j and CC=). CROSS_COMPILE when the arch is not the host's (core/arch.hpp: toolchain_prefix).
 std::vector<std::string> make_argv(const SourceTree& tree, const fs::path& out_dir, const std::string& target);
 
 // The config targets, run in a private scratch build directory (removed with the object).

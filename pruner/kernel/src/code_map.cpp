@@ -220,11 +220,14 @@ CodeMap CodeMap::from_text(std::string_view system_map, std::string_view nm_line
     return map;
 }
 
-Result<CodeMap> CodeMap::load(const fs::path& build_dir, const fs::path& source_root, const std::string& srcarch) {
+Result<CodeMap> CodeMap::load(const fs::path& build_dir, const fs::path& source_root, const Arch& arch) {
     TRY_ASSIGN(auto system_map, read_file(build_dir / "System.map"));
+    const std::string srcarch(arch.srcarch);
+    // The target's nm: the host's may not know a foreign machine's relocations.
+    const std::string_view nm_prefix = toolchain_prefix(arch);
     // vmlinux.a holds every built-in object; lib.a archives hold lib-y objects linked on demand.
-    std::vector<std::string> argv = {"nm", "-A", "--defined-only", "vmlinux.a"};
-    for (const char* lib : {"lib/lib.a", "arch/x86/lib/lib.a"})
+    std::vector<std::string> argv = {str(nm_prefix, "nm"), "-A", "--defined-only", "vmlinux.a"};
+    for (const std::string& lib : {std::string("lib/lib.a"), str("arch/", srcarch, "/lib/lib.a")})
         if (fs::exists(build_dir / lib)) argv.emplace_back(lib);
     ProcessSpec spec;
     spec.argv = argv;

@@ -93,6 +93,9 @@ std::optional<BuildFault> classify_build_failure(const ProcessResult& make, std:
 
 Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
     if (!options.tree.arch) return Error::internal("kernel builder: the kernel tree has no architecture");
+    if (auto cross = toolchain_prefix(*options.tree.arch); !cross.empty() && !find_program(str(cross, "gcc")))
+        return Error::bad_input(str("building an ", options.tree.arch->name, " kernel on ", host_arch().name, " needs ", cross,
+                                    "gcc (apt-get install gcc-", cross.substr(0, cross.size() - 1), ")"));
     TRY_ASSIGN(auto cache, cache_dir());
     if (options.lock_file.empty()) options.lock_file = cache / "kernel-build.lock";
     TRY(make_directories(options.lock_file.parent_path()));
@@ -107,7 +110,7 @@ Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
     TRY(make_directories(options.build_dir));
     KernelBuilder builder(std::move(options));
     ProcessSpec version;
-    version.argv = {"gcc", "--version"};
+    version.argv = {str(toolchain_prefix(*options.tree.arch), "gcc"), "--version"};
     version.timeout = std::chrono::seconds(30);
     if (auto run = run_process(version); run && run->success()) builder.m_compiler = run->out.substr(0, run->out.find('\n'));
     return builder;
@@ -136,7 +139,7 @@ std::vector<std::string> KernelBuilder::make_argv(const std::string& target) con
     if (target == image_target()) {
         // Before the target, as always: parallel, and ccache in front of the compiler.
         std::vector<std::string> build{str("-j", m_options.jobs)};
-        if (m_options.ccache) build.push_back("CC=ccache gcc");
+        if (m_options.ccache) build.push_back(str("CC=ccache ", toolchain_prefix(*m_options.tree.arch), "gcc"));
         argv.insert(argv.end() - 1, build.begin(), build.end());
     }
     return argv;

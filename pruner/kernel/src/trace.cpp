@@ -183,7 +183,7 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     std::optional<CodeMap> map;
     // Read the build's objects under the build lock, before another run can rebuild them.
     TRY_ASSIGN(auto built, builder.build(request.start_config, [&](const BuildOutcome&) -> Result<void> {
-        TRY_ASSIGN(map, CodeMap::load(builder.build_dir(), request.build.tree.root, std::string(request.build.tree.arch->srcarch)));
+        TRY_ASSIGN(map, CodeMap::load(builder.build_dir(), request.build.tree.root, *request.build.tree.arch));
         return success();
     }));
     if (!built.ok) {
@@ -207,7 +207,7 @@ Result<Coverage> coverage_boot(const CoverageRequest& request) {
     const fs::path log = work / "in_asm.log";
     std::error_code ignored;
     fs::remove(log, ignored);
-    boot.target.qemu_extra_args = {"-d", "in_asm", "-D", log.string(), "-dfilter", "0xffffffff80000000..0xffffffffffffffff"};
+    boot.target.qemu_extra_args = {"-d", "in_asm", "-D", log.string(), "-dfilter", std::string(request.build.tree.arch->kernel_text_range)};
     log::info("coverage: booting the start config under TCG with block logging");
     const auto started = std::chrono::steady_clock::now();
     TRY_ASSIGN(auto report, harness::boot(boot));

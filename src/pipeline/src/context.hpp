@@ -40,6 +40,9 @@ struct StartConfig {
     std::string text;                 // resolved
     std::string inputs;               // what was resolved: tinyconfig + the requested options
     std::vector<std::string> missing; // requested symbols this kernel does not have
+    // Pool candidates this architecture's Kconfig does not have (IA32_EMULATION on arm64): not
+    // candidates, reported (report.json kernel.pool_absent) rather than an error.
+    std::vector<std::string> pool_absent;
     std::vector<std::string> unmet;   // requested values the resolver did not keep ("EPOLL=y resolved to n")
 };
 
@@ -69,6 +72,7 @@ struct BuildContext {
     profiles::TestSpec test;
     WantedOptions wanted;
     const harness::Platform* platform = nullptr; // the machine the image is for
+    const Arch* arch = nullptr;                  // the guest's: --arch, else the profile's, else x86_64
     kconfig::SourceTree tree;
     std::unique_ptr<kconfig::Kconfig> kconfig;
     packagers::RootfsRequest rootfs;

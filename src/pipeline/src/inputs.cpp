@@ -106,7 +106,15 @@ Result<void> resolve_inputs(BuildContext& context) {
     std::string platform_name = request.platform;
     if (platform_name.empty()) platform_name = profile && !profile->platform.empty() ? profile->platform : std::string(harness::kDefaultPlatform);
     TRY_ASSIGN(context.platform, harness::find_platform(platform_name));
-    TRY_ASSIGN(const Arch* arch, find_arch(request.arch));
+    // The architecture: as asked, else the profile's. A profile's options are for its architecture
+    // (arm64 has no IA32_EMULATION, x86 no PL011): another one is only a start for --prune.
+    const std::string arch_name = !request.arch.empty() ? request.arch : profile ? profile->arch : std::string(kDefaultArch);
+    TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
+    context.arch = arch;
+    if (profile && profile->arch != arch->name && !(request.prune && request.prune_kernel))
+        return Error::bad_input(str("profile '", profile->name, "' was made for ", profile->arch, "; this build is for ", arch->name,
+                                    " (give --arch ", profile->arch, ", or --prune to decide the options for ", arch->name, ")"));
+    TRY(harness::check_platform_arch(*context.platform, *arch));
     if (profile && !profile->platform.empty()) {
         TRY_ASSIGN(const harness::Platform* made_for, harness::find_platform(profile->platform));
         if (made_for != context.platform && made_for->baselet(*arch) == context.platform->baselet(*arch))
@@ -129,7 +137,7 @@ Result<void> resolve_inputs(BuildContext& context) {
         rootfs.env = context.app.env;
         if (!context.app.user.empty()) rootfs.user = context.app.user;
         if (!context.app.workdir.empty()) rootfs.workdir = context.app.workdir;
-        rootfs.arch = request.arch;
+        rootfs.arch = std::string(arch->name);
         if (!context.app.run.empty()) rootfs.run = context.app.run;
         rootfs.includes = context.app.includes;
         rootfs.excludes = context.app.excludes;
@@ -157,7 +165,7 @@ Result<void> resolve_inputs(BuildContext& context) {
     std::error_code ignored;
     fs::remove(request.out_dir / "report.json", ignored); // never leave an old success behind
 
-    TRY_ASSIGN(context.tree, kconfig::locate_source_tree(request.kernel_src, request.arch));
+    TRY_ASSIGN(context.tree, kconfig::locate_source_tree(request.kernel_src, context.arch->name));
     if (profile && !profile->kernel_version.empty() && profile->kernel_version != context.tree.version)
         log::warn(str("profile '", profile->name, "' was made on Linux ", profile->kernel_version, "; this tree is ",
                       context.tree.version));

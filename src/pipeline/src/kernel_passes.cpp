@@ -9,6 +9,7 @@
 #include "pruner/boot_trials.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace tinyx::pipeline {
 
@@ -51,12 +52,21 @@ Result<void> compose_start_config(BuildContext& context) {
     TRY_ASSIGN(auto base, make.tinyconfig());
     StartConfig start;
     std::vector<profiles::OptionSetting> known;
+    // The shared pool names options of every architecture; a baselet's or a profile's are for this one.
+    std::set<std::string> pool;
+    if (!context.profile)
+        for (const auto& option : context.wanted.candidates) pool.insert(option.symbol);
     for (const auto& option : context.wanted.all) {
         if (engine.has_symbol(option.symbol))
             known.push_back(option);
+        else if (pool.count(option.symbol))
+            start.pool_absent.push_back(option.symbol);
         else
             start.missing.push_back(option.symbol);
     }
+    if (!start.pool_absent.empty())
+        log::warn(str(start.pool_absent.size(), " option(s) of the pool do not exist for ", context.tree.arch->name, " in Linux ",
+                      context.tree.version, " and are not candidates: ", join(start.pool_absent, ", ")));
     std::vector<std::string> warnings;
     start.inputs = base + profiles::config_fragment(known);
     start.text = engine.resolve(start.inputs, &warnings);
@@ -89,7 +99,11 @@ Result<void> prune_kernel(BuildContext& context) {
     // defaults a candidate pulled in (INPUT, HID, ...) go with it.
     TRY(write_file_atomic(prune_dir / "start.config", start.inputs));
     std::vector<std::string> candidates;
-    for (const auto& option : enabled_options(context.wanted.candidates, start.text, "")) candidates.push_back(option.symbol);
+    // The baselet's options are never candidates, even when the pool names them too.
+    std::set<std::string> baselet;
+    for (const auto& option : context.wanted.baselet.options) baselet.insert(option.symbol);
+    for (const auto& option : enabled_options(context.wanted.candidates, start.text, ""))
+        if (!baselet.count(option.symbol)) candidates.push_back(option.symbol);
     TRY(write_file_atomic(prune_dir / "candidates", join(candidates, "\n") + (candidates.empty() ? "" : "\n")));
     const auto build = build_options(context);
     TRY_ASSIGN(auto evaluator, pruner::make_kernel_boot_evaluator(build, context.boot, 2));

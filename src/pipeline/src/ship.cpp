@@ -106,6 +106,7 @@ Json render_report(const BuildContext& context) {
     report["kernel"] = {{"version", context.tree.version}, {"arch", context.tree.arch->name},
                         {"image", kernel_file_name(context)}, {"bytes", context.kernel.bytes},
                         {"config_hash", context.kernel.config_hash}, {"options_on_top_of_tinyconfig", kept.size()}};
+    if (!context.start.pool_absent.empty()) report["kernel"]["pool_absent"] = context.start.pool_absent;
     report["image"] = {{"file", image.image.filename().string()}, {"initramfs_bytes", image.image_bytes},
                        {"content_bytes", image.content_bytes}, {"entries", image.entries},
                        {"compression", image.compression}};

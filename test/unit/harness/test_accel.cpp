@@ -25,10 +25,25 @@ TEST_CASE("probe_kvm: the firmware must boot; an abort or a hang means no KVM") 
     CHECK(detail.find("hung") != std::string::npos);
 }
 
+TEST_CASE("choose_accelerator: a guest of another architecture is emulated, and --accel kvm for it is bad input") {
+    const Arch& other = **find_arch(host_arch().name == "x86_64" ? "arm64" : "x86_64");
+    auto dir = TempDir::create("tinyx-test-accel-");
+    REQUIRE(dir);
+    fs::path device = dir->path() / "kvm"; // present and writable: KVM would be probed for the host's arch
+    REQUIRE(write_file_atomic(device, ""));
+    auto automatic = choose_accelerator(AccelChoice::automatic, other, fake_qemu(), device);
+    REQUIRE(automatic);
+    CHECK(automatic->accel == Accelerator::tcg);
+    CHECK(automatic->why.find(std::string(other.name)) != std::string::npos);
+    auto forced = choose_accelerator(AccelChoice::kvm, other, fake_qemu(), device);
+    REQUIRE_FALSE(forced);
+    CHECK(forced.error().exit == Exit::bad_input);
+}
+
 TEST_CASE("choose_accelerator: explicit choices, no device, and a cached probe") {
-    CHECK(choose_accelerator(AccelChoice::tcg, fake_qemu())->accel == Accelerator::tcg);
-    CHECK(choose_accelerator(AccelChoice::kvm, fake_qemu())->accel == Accelerator::kvm);
-    CHECK(choose_accelerator(AccelChoice::automatic, fake_qemu(), "/nonexistent/kvm")->accel == Accelerator::tcg);
+    CHECK(choose_accelerator(AccelChoice::tcg, host_arch(), fake_qemu())->accel == Accelerator::tcg);
+    CHECK(choose_accelerator(AccelChoice::kvm, host_arch(), fake_qemu())->accel == Accelerator::kvm);
+    CHECK(choose_accelerator(AccelChoice::automatic, host_arch(), fake_qemu(), "/nonexistent/kvm")->accel == Accelerator::tcg);
 
     auto dir = TempDir::create("tinyx-test-accel-");
     REQUIRE(dir);
@@ -39,13 +54,13 @@ TEST_CASE("choose_accelerator: explicit choices, no device, and a cached probe")
     REQUIRE(write_file_atomic(device, ""));
 
     ::setenv("FAKE_QEMU_MODE", "probe-ok", 1);
-    auto first = choose_accelerator(AccelChoice::automatic, fake_qemu(), device);
+    auto first = choose_accelerator(AccelChoice::automatic, host_arch(), fake_qemu(), device);
     REQUIRE(first);
     CHECK(first->accel == Accelerator::kvm);
     CHECK(first->why.find("cached") == std::string::npos);
     // Now the fake would abort, but the verdict comes from the cache.
     ::setenv("FAKE_QEMU_MODE", "probe-abort", 1);
-    auto second = choose_accelerator(AccelChoice::automatic, fake_qemu(), device);
+    auto second = choose_accelerator(AccelChoice::automatic, host_arch(), fake_qemu(), device);
     REQUIRE(second);
     CHECK(second->accel == Accelerator::kvm);
     CHECK(second->why.find("cached") != std::string::npos);

@@ -283,20 +283,37 @@ TEST_CASE("validate refuses numbers that are not finite or out of range") {
     CHECK(validate(bad).error().message == "--forward 70000: expected 1 to 65535 (a TCP port)");
 }
 
-TEST_CASE("check_kernel_image knows bzImage, ELF and arm64 Image headers") {
+TEST_CASE("check_kernel_image knows bzImage, ELF and arm64 Image headers, and their machines") {
+    const Arch& x86 = **find_arch("x86_64");
+    const Arch& arm64 = **find_arch("arm64");
     FakeBoot fake("pass");
-    CHECK(check_kernel_image(fake.request.target.kernel));
+    CHECK(check_kernel_image(fake.request.target.kernel, x86));
     auto elf = fake.dir.path() / "vmlinux";
-    REQUIRE(write_file_atomic(elf, std::string("\x7f" "ELF", 4) + std::string(60, '\0')));
-    CHECK(check_kernel_image(elf));
+    REQUIRE(write_file_atomic(elf, std::string("\x7f" "ELF", 4) + std::string(14, '\0') + std::string("\x3e\0", 2) + std::string(44, '\0')));
+    CHECK(check_kernel_image(elf, x86));
     std::string arm(0x40, '\0');
     arm.replace(0x38, 4, std::string("ARM\x64", 4));
     auto image = fake.dir.path() / "Image";
     REQUIRE(write_file_atomic(image, arm));
-    CHECK(check_kernel_image(image));
+    CHECK(check_kernel_image(image, arm64));
+    auto gz = fake.dir.path() / "Image.gz";
+    REQUIRE(write_file_atomic(gz, std::string("\x1f\x8b\x08\0", 4) + std::string(60, '\0')));
+    CHECK(check_kernel_image(gz, arm64));
+    // No x86 kernel is a bare gzip stream.
+    CHECK(check_kernel_image(gz, x86).error().message ==
+          "--kernel " + gz.string() + ": a gzip-compressed kernel (an arm64 Image.gz?), but the guest is x86_64 (--arch), which boots a bzImage");
+
+    // The reverse pairs: exit 2 naming the file and the machine it was built for.
+    auto wrong = check_kernel_image(image, x86).error();
+    CHECK(wrong.exit == Exit::bad_input);
+    CHECK(wrong.message == "--kernel " + image.string() + ": an arm64 kernel (arm64 Image), but the guest is x86_64 (--arch)");
+    wrong = check_kernel_image(fake.request.target.kernel, arm64).error();
+    CHECK(wrong.message == "--kernel " + fake.request.target.kernel.string() + ": an x86_64 kernel (bzImage), but the guest is arm64 (--arch)");
+    CHECK(check_kernel_image(elf, arm64).error().message.find("an x86_64 kernel (ELF vmlinux)") != std::string::npos);
+
     auto text = fake.dir.path() / "notes.txt";
     REQUIRE(write_file_atomic(text, "#!/bin/sh\necho not a kernel\n"));
-    auto error = check_kernel_image(text).error();
+    auto error = check_kernel_image(text, x86).error();
     CHECK(error.exit == Exit::bad_input);
-    CHECK(error.message == "--kernel " + text.string() + ": not a kernel image (no bzImage header, not an ELF vmlinux, not an arm64 Image)");
+    CHECK(error.message == "--kernel " + text.string() + ": not a kernel image (no bzImage header, not an ELF vmlinux, not an arm64 Image or Image.gz)");
 }

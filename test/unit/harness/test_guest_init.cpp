@@ -1,5 +1,7 @@
 #include "harness/guest_init.hpp"
 
+#include "core/arch.hpp"
+
 #include "core/fs.hpp"
 
 #include <catch2/catch.hpp>
@@ -42,14 +44,22 @@ TEST_CASE("render_init_config: the app's working directory and user come before 
     CHECK(text.find("\nworkdir ") == std::string::npos);
 }
 
-TEST_CASE("the embedded guest init is the static executable the build produced") {
-    std::string_view init = guest_init_binary();
-    REQUIRE(init.size() > 1000);
-    CHECK(init.substr(0, 4) == "\x7f" "ELF");
-    auto built = read_file(fs::path(TINYX_BINARY_DIR) / "harness" / "tinyx-init");
-    REQUIRE(built.ok());
-    CHECK(*built == init);
-    // Static: no program interpreter, so it runs in images without a libc.
-    CHECK(init.find("ld-linux") == std::string_view::npos);
-    CHECK(init.find("ld-musl") == std::string_view::npos);
+TEST_CASE("the embedded guest inits are the static executables the build produced, one per architecture") {
+    for (const auto& arch_name : arch_names()) {
+        INFO(arch_name);
+        const Arch& arch = **find_arch(arch_name);
+        auto init = guest_init_binary(arch_name);
+        REQUIRE(init); // scripts/setup installs every architecture's compiler
+        REQUIRE(init->size() > 1000);
+        CHECK(init->substr(0, 4) == "\x7f" "ELF");
+        // For its machine (e_machine at 18, little-endian).
+        CHECK((static_cast<unsigned char>((*init)[18]) | static_cast<unsigned char>((*init)[19]) << 8) == arch.elf_machine);
+        auto built = read_file(fs::path(TINYX_BINARY_DIR) / "harness" / ("tinyx-init-" + arch_name));
+        REQUIRE(built.ok());
+        CHECK(*built == *init);
+        // Static: no program interpreter, so it runs in images without a libc; musl keeps it small.
+        CHECK(init->find("ld-linux") == std::string_view::npos);
+        CHECK(init->find("ld-musl") == std::string_view::npos);
+        CHECK(init->size() < 100 * 1024);
+    }
 }

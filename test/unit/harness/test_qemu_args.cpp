@@ -33,6 +33,44 @@ TEST_CASE("kernel_command_line: a disk boots /dev/vda with our init, the user's 
           "console=ttyS0 panic=-1 root=/dev/vda rw init=/sbin/tinyx-init tinyx_channel=ttyS1 init=/bin/sh");
 }
 
+TEST_CASE("kernel_command_line: the architecture's console and marker channel (arm64: PL011 and a virtio console)") {
+    KernelLineParams params;
+    params.console_tty = "ttyAMA0";
+    params.channel_tty = "hvc0";
+    CHECK(kernel_command_line(params) == "console=ttyAMA0 panic=-1 tinyx_channel=hvc0");
+}
+
+TEST_CASE("qemu_argv for arm64's virt machine: a 64-bit CPU under TCG, the channel on a virtio console") {
+    QemuLaunch launch;
+    launch.qemu = "qemu-system-aarch64";
+    launch.machine = "virt";
+    launch.kernel = "/k/Image.gz";
+    launch.initrd = "/i/initramfs.cpio.xz";
+    launch.console_log = "/tmp/console.log";
+    launch.marker_socket = "/tmp/tinyx-channel-x/markers";
+    launch.tcg_cpu = "cortex-a57";
+    launch.channel_on_virtio_console = true;
+    auto argv = qemu_argv(launch);
+    CHECK(value_of(argv, "-M") == "virt");
+    CHECK(value_of(argv, "-cpu") == "cortex-a57");
+    // One -serial only (the console); the channel is a virtconsole on a PCI virtio-serial bus.
+    CHECK(std::count(argv.begin(), argv.end(), "-serial") == 1);
+    CHECK(value_of(argv, "-serial") == "chardev:console");
+    CHECK(has(argv, "virtio-serial-pci"));
+    CHECK(has(argv, "virtconsole,chardev=markers"));
+    CHECK(has(argv, "virtio-net-pci,netdev=n0,romfile="));
+
+    launch.mmio_devices = true; // no PCI: the virtio-serial bus on MMIO
+    argv = qemu_argv(launch);
+    CHECK(has(argv, "virtio-serial-device"));
+    CHECK_FALSE(has(argv, "virtio-serial-pci"));
+
+    launch.accel = Accelerator::kvm; // an arm64 host: the host's CPU, not the emulated one
+    argv = qemu_argv(launch);
+    CHECK(value_of(argv, "-cpu") == "host");
+    CHECK(std::count(argv.begin(), argv.end(), "-cpu") == 1);
+}
+
 TEST_CASE("channel_parameters: the nonce, ports, wait, keep and the test, then the end line") {
     GuestParams params;
     params.nonce = "n0nce";

@@ -1,5 +1,6 @@
 #include "core/fs.hpp"
 #include "elf.hpp"
+#include "harness/guest_init.hpp"
 #include "library_search.hpp"
 
 #include <catch2/catch.hpp>
@@ -89,6 +90,29 @@ TEST_CASE("read_elf: refuses a foreign-architecture ELF, naming its machine") {
     CHECK(elf.error().exit == Exit::bad_input);
     CHECK(elf.error().message.find("AArch64") != std::string::npos);
     CHECK(elf.error().message.find(foreign.string()) != std::string::npos);
+}
+
+TEST_CASE("read_elf: with --arch arm64, AArch64 files are read and x86-64 ones refused") {
+    auto temp = TempDir::create("tinyx-elf-");
+    REQUIRE(temp);
+    // A real AArch64 executable: tinyx's arm64 guest init (static, cross-built with musl).
+    auto init = harness::guest_init_binary("arm64");
+    REQUIRE(init);
+    auto arm = temp->path() / "tinyx-init-arm64";
+    REQUIRE(write_file_atomic(arm, std::string(*init)));
+    auto elf = read_elf(arm, "arm64");
+    REQUIRE(elf);
+    CHECK(elf->interpreter.empty());
+    CHECK(elf->needed.empty());
+    auto refused = read_elf(arm, "x86_64");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("ELF file for AArch64") != std::string::npos);
+
+    auto host = read_elf("/bin/busybox", "arm64");
+    REQUIRE_FALSE(host);
+    CHECK(host.error().exit == Exit::bad_input);
+    CHECK(host.error().message ==
+          "/bin/busybox: ELF file for x86-64 (64-bit); tinyx builds arm64 images here and only takes 64-bit AArch64 ELF files");
 }
 
 TEST_CASE("expand_origin handles both spellings") {

@@ -3,7 +3,7 @@
 // -> the options in the Kbuild rules that build that object and the directories
 // above it (`obj-$(CONFIG_EPOLL) += eventpoll.o`, `obj-$(CONFIG_NET) += net/`).
 //
-//   TRY_ASSIGN(auto map, CodeMap::load(build_dir, tree.root, std::string(tree.arch->srcarch)));
+//   TRY_ASSIGN(auto map, CodeMap::load(build_dir, tree.root, *tree.arch));
 //   const auto* owner = map.owner_of(0xffffffff8112a3b0);   // function, objects, options
 //
 // Static functions share names across files; a name defined in several objects is
@@ -13,6 +13,7 @@
 #pragma once
 
 #include "pruner/terms.hpp"
+#include "core/arch.hpp"
 #include "core/fs.hpp"
 #include "core/result.hpp"
 
@@ -61,7 +62,7 @@ struct CodeOwner {
 class CodeMap {
   public:
     // From a finished kernel build: System.map, and `nm` over vmlinux.a and the lib.a archives.
-    static Result<CodeMap> load(const fs::path& build_dir, const fs::path& source_root, const std::string& srcarch);
+    static Result<CodeMap> load(const fs::path& build_dir, const fs::path& source_root, const Arch& arch);
     // From the texts directly (unit tests): System.map, and `nm -A --defined-only` lines
     // ("vmlinux.a:fs/eventpoll.o:0000000000000a10 t ep_poll").
     static CodeMap from_text(std::string_view system_map, std::string_view nm_lines, KbuildRules rules);

@@ -90,14 +90,15 @@ class KernelBuilder {
     KernelStore image_store() const;
     // The make command line for a target (for logs and tests).
     std::vector<std::string> make_argv(const std::string& target) const;
+    // The make target of the image and where the build leaves it (relative to the build dir):
+    // "bzImage", "vmlinux", "Image.gz" (arch/arm64/boot/Image.gz).
+    std::string image_target() const;
+    std::string image_path() const;
 
   private:
     explicit KernelBuilder(KernelBuildOptions options) : m_options(std::move(options)) {}
     // One `make <kernel image>`: ok, a failed build (log_tail), or a fault for the caller to retry or raise.
     Result<std::optional<BuildFault>> run_make(BuildOutcome& outcome, std::chrono::steady_clock::time_point start);
-    // The make target of the image and where the build leaves it (relative to the build dir).
-    std::string image_target() const;
-    std::string image_path() const;
     // What an input config resolves to depends on the tree, the arch and the compiler
     // (Kconfig asks it for CC_VERSION_TEXT and features): the key of KernelStore's
     // remembered resolutions.

@@ -48,7 +48,7 @@ struct BuildRequest {
     std::optional<fs::path> hint_profile;
     std::optional<fs::path> kernel_src;
     std::optional<fs::path> image_store; // default: next to the kept build directory
-    std::string arch = std::string(kDefaultArch);
+    std::string arch; // the guest's architecture (core/arch.hpp); empty: the profile's, else x86_64
     // The machine the image is for (harness/platform.hpp): its baselet, the kernel format, the
     // boots of trials and verification. Empty: the profile's, else qemu-pc.
     std::string platform;
