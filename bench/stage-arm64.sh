@@ -2,7 +2,8 @@
 # Stage "arm64": the size and boot rows of the shipped arm64 nginx profile (profiles/apps/arm64/
 # nginx.json, made by tinyx's own trace pruning on this x86_64 host), cross-built and booted under
 # qemu-system-aarch64 -M virt (TCG), against two baselines measured in the same run:
-#   - the arm64 start kernel (arm64 baselet + the server pool, unpruned) booting the same image;
+#   - the arm64 start kernel (arm64 baselet + the server pool, unpruned: `tinyx build` of the profile's
+#     app and test without its options) booting the same image;
 #   - the x86_64 nginx profile (profiles/apps/nginx.json), built and booted the same way.
 # Boot = QEMU start to the app accepting on its port (the harness's "app started"), BOOTS boots each,
 # median; every boot passes the profile's host test (curl through a forwarded port).
@@ -28,10 +29,19 @@ build() { # NAME ARGS...: tinyx build into $dir/NAME (no verifying boots: the bo
 }
 build nginx-arm64 --profile "$arm_profile"
 build nginx-x86_64 --profile "$x86_profile" --accel "$ACCEL"
-# The unpruned arm64 kernel: the start config of the pruning (the arm64 baselet + the server pool).
-log "arm64: the arm64 start kernel (baselet + pool)"
-"$TINYX" build --arch arm64 --app nginx-light --kernel-only --out "$dir/start-arm64" >"$OUT/logs/arm64-start.log" 2>&1 ||
-    die "the arm64 start kernel failed to build, see $OUT/logs/arm64-start.log"
+# The unpruned arm64 kernel: the start config of the pruning (the arm64 baselet + the server pool),
+# the profile's app and test without its options (from the image store when the pruning built it).
+mapfile -d '' -t spec < <(python3 - "$arm_profile" <<'PY'
+import json, os, sys
+p = json.load(open(sys.argv[1]))
+a = p["app"]
+# The include's host side is relative to the shipped profile's directory.
+host, guest = a["includes"][0].split(":", 1)
+include = os.path.normpath(os.path.join(os.path.dirname(sys.argv[1]), host)) + ":" + guest
+sys.stdout.write("\0".join([a["app"], a["run"], include, p["test"]["host_test"]]) + "\0")
+PY
+)
+build start-arm64 --arch arm64 --app "${spec[0]}" --run "${spec[1]}" --include "${spec[2]}" --forward 80 --host-test "${spec[3]}"
 
 boots() { # NAME ARCH KERNEL INITRD
     local test

@@ -138,7 +138,9 @@ void setup_build(CLI::App& app, Runner& runner) {
                 "  skopeo copy docker://docker.io/library/nginx:1.25 oci:images/nginx:1.25   (the registry pull is skopeo's)\n"
                 "  tinyx build --image oci:images/nginx:1.25 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out out/nginx\n"
                 "              the image's Entrypoint+Cmd, Env, WorkingDir, User and ExposedPorts (the forwards) are the defaults\n"
-                "Outputs in --out: bzImage, initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
+                "  tinyx build --profile profiles/apps/arm64/nginx.json --out out/nginx-arm64\n"
+                "              arm64 (QEMU virt): packages fetched for arm64, the kernel cross-built, booted under emulation\n"
+                "Outputs in --out: bzImage (arm64: Image.gz), initramfs.cpio.*, manifest.json, config, profile.json, report.json, summary.md.\n"
                 "Exit status: 0 the image passed its test (3 verifying boots), 1 it failed, 2 bad input,\n"
                 "75 the machine failed (full disk, killed build, QEMU could not start; --resume continues a pruning).");
     cmd->callback([options, &runner] { runner = [options] { return run_build(*options); }; });

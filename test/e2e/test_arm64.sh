@@ -22,10 +22,10 @@ host_test='curl -fsS --max-time 20 http://$TINYX_HOST:$TINYX_PORT_8080/ | grep -
 
 expect_status 0 "$TINYX" build --arch arm64 --app busybox-static --run "/bin/busybox httpd -f -p 8080 -h /www" \
     --include "$WORK/www:/www" --forward 8080 --host-test "$host_test" --timeout 120 \
-    --pool "$WORK/pool.json" --prune --prune-what kernel --strategy trace --verify 3 --out "$WORK/out"
+    --pool "$WORK/pool.json" --prune --prune-what kernel --strategy trace --verify 3 --out "$WORK/arm"
 expect_grep "option(s) of the pool do not exist for arm64 in Linux .*: IA32_EMULATION" "$WORK/err"
 expect_grep "accelerator: tcg (arm64 guest on an x86_64 host: emulated)" "$WORK/err"
-python3 - "$WORK/out" <<'PY' || fail "arm64 report"
+python3 - "$WORK/arm" <<'PY' || fail "arm64 report"
 import json, sys
 out = sys.argv[1]
 report = json.load(open(f"{out}/report.json"))
@@ -48,9 +48,9 @@ profile = json.load(open(f"{out}/profile.json"))
 assert profile["arch"] == "arm64", profile["arch"]
 PY
 # Every ELF of the image is AArch64, the init and BusyBox included: nothing of the host's x86_64.
-file "$WORK/out/Image.gz" | grep -q "gzip compressed" || fail "Image.gz is not gzip-compressed: $(file "$WORK/out/Image.gz")"
+file "$WORK/arm/Image.gz" | grep -q "gzip compressed" || fail "Image.gz is not gzip-compressed: $(file "$WORK/arm/Image.gz")"
 mkdir -p "$WORK/unpacked"
-image=$(ls "$WORK/out"/initramfs.cpio.*)
+image=$(ls "$WORK/arm"/initramfs.cpio.*)
 case "$image" in
 *.xz) xz -dc "$image" ;; *.gz) gzip -dc "$image" ;; *.zst) zstd -dc "$image" ;; *) cat "$image" ;;
 esac | (cd "$WORK/unpacked" && cpio -id --quiet) || fail "cannot unpack $image"
@@ -63,10 +63,10 @@ done < <(find "$WORK/unpacked" -type f -print0)
 [ "$elfs" -ge 2 ] || fail "expected the init and BusyBox as ELF files, found $elfs"
 
 # The profile alone rebuilds it: its arch, no trial, the kernel from the image store.
-expect_status 0 "$TINYX" build --profile "$WORK/out/profile.json" --verify 1 --out "$WORK/again"
-cmp -s "$WORK/out/config" "$WORK/again/config" || fail "the rebuild from the profile changed the arm64 kernel config"
+expect_status 0 "$TINYX" build --profile "$WORK/arm/profile.json" --verify 1 --out "$WORK/again"
+cmp -s "$WORK/arm/config" "$WORK/again/config" || fail "the rebuild from the profile changed the arm64 kernel config"
 expect_grep "was built before; reusing" "$WORK/err"
-cmp -s "$WORK/out/Image.gz" "$WORK/again/Image.gz" || fail "the reused arm64 kernel differs from the one built"
+cmp -s "$WORK/arm/Image.gz" "$WORK/again/Image.gz" || fail "the reused arm64 kernel differs from the one built"
 expect_grep '"verdict": "pass"' "$WORK/again/report.json"
 expect_grep '"pruning": null' "$WORK/again/report.json"
 expect_grep '"arch": "arm64"' "$WORK/again/report.json"
@@ -78,7 +78,7 @@ arm_busybox=$(find "$WORK/unpacked" -path '*/bin/busybox' -type f | head -n 1)
 [ -n "$arm_busybox" ] || fail "no /bin/busybox in the arm64 image"
 expect_status 2 "$TINYX" rootfs --app "$arm_busybox" --out "$WORK/arm-app"
 expect_grep "ELF file for AArch64" "$WORK/err"
-expect_status 2 "$TINYX" boot --kernel "$WORK/out/Image.gz" --initrd "$image" --guest-test true
+expect_status 2 "$TINYX" boot --kernel "$WORK/arm/Image.gz" --initrd "$image" --guest-test true
 expect_grep "a gzip-compressed kernel (an arm64 Image.gz?), but the guest is x86_64" "$WORK/err"
 python3 -c 'import sys; b = bytearray(0x240); b[0x202:0x206] = b"HdrS"; open(sys.argv[1], "wb").write(b)' "$WORK/bzImage"
 expect_status 2 "$TINYX" boot --arch arm64 --kernel "$WORK/bzImage" --initrd "$image" --guest-test true
