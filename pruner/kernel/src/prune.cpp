@@ -240,13 +240,19 @@ Result<PruneResult> prune(const PruneRequest& request) {
 
     Json seconds{{"resolve", startup_resolve_seconds}, {"build", 0.0}, {"boot", 0.0}, {"test", 0.0}, {"total", 0.0}};
     if (auto* caching = dynamic_cast<CachingResolver*>(resolver.get())) seconds["resolve"] = caching->seconds();
+    // The pruning's cost, not only this run's: a resumed run's replayed trials were built and booted
+    // by its earlier runs, and the journal recorded their seconds (also in "total").
+    double replayed_seconds = 0;
     for (const auto& trial : outcome.trials) {
-        if (trial.cached || trial.inferred || trial.replayed) continue;
+        if (trial.cached || trial.inferred) continue;
         for (const char* key : {"build", "boot", "test"})
-            if (auto it = trial.outcome.seconds.find(key); it != trial.outcome.seconds.end())
+            if (auto it = trial.outcome.seconds.find(key); it != trial.outcome.seconds.end()) {
                 seconds[key] = seconds[key].get<double>() + it->second;
+                if (trial.replayed) replayed_seconds += it->second;
+            }
     }
-    seconds["total"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+    seconds["total"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count() + replayed_seconds;
+    if (outcome.replayed > 0) seconds["replayed"] = replayed_seconds;
 
     std::vector<std::string> required, cannot_disable;
     Json kept = Json::array();
