@@ -3,9 +3,10 @@
  * and the guest side (harness/guest/init.c, compiled into every image as /init).
  * Plain C so both can include it.
  *
- * Two channels. The console (ttyS0) is for people: kernel messages, the app's and the test's
- * output, the init's own notes. The host never takes a verdict from it. Verdicts travel on the
- * marker channel, a serial port of the init's own (ttyS1) that no other guest process has:
+ * Two channels. The console (ttyS0; arm64: ttyAMA0) is for people: kernel messages, the app's and
+ * the test's output, the init's own notes. The host never takes a verdict from it. Verdicts travel
+ * on the marker channel, a device of the init's own that no other guest process has (a second
+ * serial port, ttyS1; on arm64's virt, which has one UART, a virtio console, hvc0):
  *
  * 1. The kernel command line names the channel: tinyx_channel=<device under /dev>. An unknown
  *    parameter with "=" and no dot reaches /init in its environment (so even a kernel without
