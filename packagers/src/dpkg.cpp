@@ -102,12 +102,15 @@ bool PackageDb::exists_in(const SourceRoot& root) {
     return fs::is_regular_file(root.real("/var/lib/dpkg/status"), ec);
 }
 
+std::vector<std::string> dpkg_admin_args(const SourceRoot& root) {
+    if (root.is_host()) return {};
+    return {str("--admindir=", root.real("/var/lib/dpkg").string())};
+}
+
 Result<PackageDb> PackageDb::load(const SourceRoot& root, std::string_view arch) {
     if (!find_program("dpkg-query"))
         return Error::bad_input("dpkg-query not found: package names need a Debian system (pass an ELF path or a directory instead)");
-    // Another root's database is read with --admindir: dpkg-query only reads files there.
-    std::vector<std::string> admin;
-    if (!root.is_host()) admin.push_back(str("--admindir=", root.real("/var/lib/dpkg").string()));
+    const std::vector<std::string> admin = dpkg_admin_args(root);
     std::vector<std::string> query_argv{"dpkg-query"};
     query_argv.insert(query_argv.end(), admin.begin(), admin.end());
     for (const char* word : {"-W", "-f", k_query_format}) query_argv.push_back(word);

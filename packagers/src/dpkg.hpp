@@ -35,6 +35,10 @@ struct Diversion {
     std::string from, to, by; // by is empty for a local diversion
 };
 
+// The dpkg tools' arguments that make them read `root`'s database: none for the host's,
+// --admindir=<root>/var/lib/dpkg for another root (dpkg-query and dpkg-divert only read files there).
+std::vector<std::string> dpkg_admin_args(const SourceRoot& root);
+
 class PackageDb {
   public:
     // Whether the root has a dpkg database.

@@ -1,5 +1,7 @@
 #include "package_fetch.hpp"
 
+#include "dpkg.hpp"
+
 #include "core/arch.hpp"
 #include "core/fs.hpp"
 #include "core/hash.hpp"
@@ -8,6 +10,7 @@
 #include "core/strings.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace tinyx::packagers {
@@ -132,7 +135,8 @@ bool installed_on_host(const std::string& name, std::string_view arch_name) {
 
 std::optional<std::string> installed_version(const SourceRoot& root, const std::string& name) {
     std::vector<std::string> argv{"dpkg-query"};
-    if (!root.is_host()) argv.push_back(str("--admindir=", root.real("/var/lib/dpkg").string()));
+    const auto admin = dpkg_admin_args(root);
+    argv.insert(argv.end(), admin.begin(), admin.end());
     argv.insert(argv.end(), {"-W", "-f", "${Status}\t${Version}", name});
     auto result = run(argv);
     if (!result || !result->success()) return std::nullopt;
@@ -143,6 +147,14 @@ std::optional<std::string> installed_version(const SourceRoot& root, const std::
 
 Result<FetchedPackages> fetch_package_root(const std::string& name, std::string_view arch_name, const fs::path& cache) {
     TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
+    // Within one run a package resolves the same way each time: a pruning that rebuilds the image
+    // for every trial (the app's packages, and BusyBox for another architecture) asks apt once.
+    static std::map<std::string, FetchedPackages> fetched_in_this_run;
+    const std::string memo_key = str(name, "\n", arch->name, "\n", cache.string());
+    std::error_code exists_ec;
+    if (auto it = fetched_in_this_run.find(memo_key);
+        it != fetched_in_this_run.end() && fs::exists(it->second.root.dir(), exists_ec))
+        return it->second;
     for (const char* tool : {"apt-cache", "apt-get", "dpkg-deb", "tar"})
         if (!find_program(tool)) return Error::bad_input(str("--app ", name, ": not installed, and fetching it needs ", tool));
     std::vector<std::string> argv = apt_for_arch("apt-cache", *arch);
@@ -201,7 +213,9 @@ Result<FetchedPackages> fetch_package_root(const std::string& name, std::string_
         staging.keep();
     }
     progress.finish(str(name, ": ", debs.size(), " packages unpacked in ", root_dir.string(), " (not installed)"));
-    return FetchedPackages{SourceRoot(root_dir / "rootfs"), packages};
+    FetchedPackages result{SourceRoot(root_dir / "rootfs"), packages};
+    fetched_in_this_run[memo_key] = result;
+    return result;
 }
 
 } // namespace tinyx::packagers
