@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 
 namespace tinyx::packagers {
@@ -149,6 +150,9 @@ Result<FetchedPackages> fetch_package_root(const std::string& name, std::string_
     TRY_ASSIGN(const Arch* arch, find_arch(arch_name));
     // Within one run a package resolves the same way each time: a pruning that rebuilds the image
     // for every trial (the app's packages, and BusyBox for another architecture) asks apt once.
+    // One fetch at a time: the trials of --jobs pack their images side by side.
+    static std::mutex fetching;
+    std::lock_guard lock(fetching);
     static std::map<std::string, FetchedPackages> fetched_in_this_run;
     const std::string memo_key = str(name, "\n", arch->name, "\n", cache.string());
     std::error_code exists_ec;

@@ -2,6 +2,7 @@
 #include "pipeline/pipeline.hpp"
 #include "app_flags.hpp"
 #include "boot_flags.hpp"
+#include "scale_out_flags.hpp"
 #include "commands.hpp"
 #include "core/strings.hpp"
 
@@ -14,10 +15,11 @@ namespace {
 
 struct BuildOptions {
     pipeline::BuildRequest request;
-    std::string app, run, compression, profile, kernel_src, baselet, pool, hint_profile, image_store, out;
+    std::string app, run, compression, profile, kernel_src, baselet, pool, hint_profile, out;
     std::vector<std::string> includes, excludes;
     std::vector<std::string> prune_what{"kernel", "files", "boot"};
     BootFlags boot;
+    ScaleOutFlags scale_out;
     AppFlags app_flags;
     bool no_busybox = false, json = false;
 };
@@ -31,7 +33,10 @@ Result<int> run_build(BuildOptions& options) {
     if (!options.profile.empty()) request.profile = fs::path(options.profile);
     if (!options.hint_profile.empty()) request.hint_profile = fs::path(options.hint_profile);
     if (!options.kernel_src.empty()) request.kernel_src = fs::path(options.kernel_src);
-    if (!options.image_store.empty()) request.image_store = fs::path(options.image_store);
+    if (!options.scale_out.image_store.empty()) request.image_store = fs::path(options.scale_out.image_store);
+    request.scale_out.distcc_hosts = options.scale_out.distcc_hosts;
+    request.scale_out.cache_url = options.scale_out.cache_url;
+    request.jobs = options.scale_out.jobs;
     if (!options.baselet.empty()) request.baselet = fs::path(options.baselet);
     if (!options.pool.empty()) request.pool = fs::path(options.pool);
     request.accel = accel_choice(options.boot.accel);
@@ -109,9 +114,7 @@ void setup_build(CLI::App& app, Runner& runner) {
         ->check(CLI::ExistingFile);
     cmd->add_flag("--resume", options->request.resume, "Continue an interrupted --prune from --out's journal");
     cmd->add_option("--kernel-src", options->kernel_src, "Kernel tree or linux-source tarball (default: linux-source-6.1)");
-    cmd->add_option("--image-store", options->image_store,
-                    "Where built kernels are kept by config hash (default: next to the kept build directory); a "
-                    "config found there needs no build");
+    add_scale_out_flags(cmd, options->scale_out);
     add_arch_option(cmd, options->request.arch, str("the profile's, else ", kDefaultArch));
     cmd->add_option("--baselet", options->baselet, "Platform baselet profile (default: profiles/baselets/qemu-x86_64.json)")
         ->check(CLI::ExistingFile);

@@ -1,5 +1,6 @@
 // tinyx prune: turn flags into a pruner::PruneRequest, show progress, print the result.
 #include "boot_flags.hpp"
+#include "scale_out_flags.hpp"
 #include "commands.hpp"
 #include "kconfig/kconfig.hpp"
 #include "kconfig/source_tree.hpp"
@@ -31,7 +32,7 @@ struct PruneOptions {
     std::string check_config;
     std::string hint_profile;
     std::string coverage_file;
-    std::string image_store;
+    ScaleOutFlags scale_out;
     std::string out;
     bool resume = false;
     bool json = false;
@@ -67,6 +68,7 @@ Result<int> run_prune(const PruneOptions& options) {
     request.resolver_kind = options.resolver;
     request.out_dir = options.out;
     request.resume = options.resume;
+    request.jobs = options.scale_out.jobs;
     if (!options.check_config.empty()) {
         request.check_config = options.check_config;
     } else if (!options.initrd.empty() || !options.disk.empty()) {
@@ -82,10 +84,17 @@ Result<int> run_prune(const PruneOptions& options) {
         build.tree = tree;
         TRY_ASSIGN(const harness::Platform* platform, harness::find_platform(boot.target.platform));
         build.image_format = platform->kernel_format;
-        if (!options.image_store.empty()) build.image_store = options.image_store;
-        TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, options.repeat > 0 ? options.repeat : 2));
+        options.scale_out.apply_to(build);
+        const int confirm_runs = options.repeat > 0 ? options.repeat : 2;
+        TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, confirm_runs));
         request.evaluator = trials.evaluator;
         request.evaluator_identity = trials.identity;
+        for (int slot = 1; slot < options.scale_out.jobs; ++slot) { // each slot its own build dir
+            auto slot_build = build;
+            slot_build.slot = slot;
+            TRY_ASSIGN(auto more, pruner::make_kernel_boot_evaluator(slot_build, boot, confirm_runs));
+            request.slot_evaluators.push_back(more.evaluator);
+        }
         if (options.strategy == "trace" && options.coverage_file.empty()) {
             TRY_ASSIGN(auto start_text, read_file(options.config));
             pruner::CoverageRequest trace;
@@ -201,9 +210,7 @@ void setup_prune(CLI::App& app, Runner& runner) {
     cmd->add_option("--initrd", options->initrd, "Image to boot each trial kernel with (as tinyx boot)");
     cmd->add_option("--disk", options->disk, "Disk image to boot each trial kernel with (as tinyx boot)");
     add_boot_flags(cmd, options->boot, "Seconds per trial boot (default 300)");
-    cmd->add_option("--image-store", options->image_store,
-                    "Where built kernels are kept by config hash (default: next to the kept build directory); a "
-                    "config found there boots without a build. Point runs at an empty one to build every trial");
+    add_scale_out_flags(cmd, options->scale_out);
     cmd->add_option("--repeat", options->repeat, "Runs that must all pass before a trial removes options (default 2)")
         ->check(CLI::Range(1, 20));
     cmd->add_option("--out", options->out, "Output directory: config, defconfig, report.json, summary.md, journal.jsonl")->required();
@@ -216,6 +223,8 @@ void setup_prune(CLI::App& app, Runner& runner) {
                 "  tinyx prune ... --strategy sequential --candidates pool.txt --out seq/\n"
                 "  tinyx prune ... --strategy trace --initrd img.cpio.xz --host-test ... --out trace/   coverage-guided\n"
                 "  tinyx prune ... --hint-profile profiles/apps/busybox-httpd.json --out hinted/   start from a known result\n"
+                "  tinyx prune ... --jobs 4 --distcc-hosts '10.0.0.5/8 10.0.0.6/8' --cache-url redis://cache:6379 --out p/\n"
+                "              four trials at once, compiled on two distcc workers, objects shared through Redis\n"
                 "  tinyx prune --kernel-src SRC --config start.config --candidates pool.txt --initrd out/initramfs.cpio.xz \\\n"
                 "              --forward 80 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --out prune-out/\n"
                 "A machine fault (a full disk, a build killed twice, QEMU that cannot start) stops the run with exit\n"

@@ -80,6 +80,9 @@ std::optional<BuildFault> classify_build_failure(const ProcessResult& make, std:
     if (has("Input/output error") || has("Read-only file system"))
         return BuildFault{"an I/O error (Input/output error or a read-only file system)", false};
     if (make.timed_out) return BuildFault{str("make ", make.describe(), " (hung?)"), false};
+    // distcc falls back to compiling here when a worker is gone, unless told not to (DISTCC_FALLBACK=0).
+    if (has("failed to distribute and fallbacks are disabled"))
+        return BuildFault{"distcc could not reach a worker (and DISTCC_FALLBACK=0 forbids compiling here)", true};
     if (make.signal) return BuildFault{str("make was ", make.describe()), true};
     // gcc's own words for a killed cc1; make's for a killed recipe ("] Killed") or its shell's status 128+9.
     if (has("Killed signal terminated program") || has("internal compiler error: Killed") || has("fatal error: Killed") ||
@@ -91,24 +94,90 @@ std::optional<BuildFault> classify_build_failure(const ProcessResult& make, std:
     return std::nullopt;
 }
 
+CompileStats parse_ccache_stats_log(std::string_view log) {
+    CompileStats stats;
+    for (auto line : split_lines(log)) {
+        line = trim(line);
+        if (starts_with(line, "#")) ++stats.calls;
+        else if (line == "local_storage_hit") ++stats.local_hits;
+        else if (line == "remote_storage_hit") ++stats.remote_hits;
+        else if (line == "cache_miss") ++stats.misses;
+        else if (line == "remote_storage_error" || line == "remote_storage_timeout") ++stats.remote_errors;
+    }
+    return stats;
+}
+
+namespace {
+
+// `distcc -j`: the slots of the hosts list (the sum of each host's /LIMIT, 4 by default).
+std::optional<int> distcc_slots(const std::string& hosts) {
+    ProcessSpec spec;
+    spec.argv = {"distcc", "-j"};
+    spec.env_set = {{"DISTCC_HOSTS", hosts}};
+    spec.timeout = std::chrono::seconds(10);
+    auto run = run_process(spec);
+    if (!run || !run->success()) return std::nullopt;
+    const auto text = trim(run->out);
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos || text.size() > 6) return std::nullopt;
+    return std::stoi(std::string(text));
+}
+
+} // namespace
+
 Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
     if (!options.tree.arch) return Error::internal("kernel builder: the kernel tree has no architecture");
     if (auto cross = toolchain_prefix(*options.tree.arch); !cross.empty() && !find_program(str(cross, "gcc")))
         return Error::bad_input(str("building an ", options.tree.arch->name, " kernel on ", host_arch().name, " needs ", cross,
                                     "gcc (apt-get install gcc-", cross.substr(0, cross.size() - 1), ")"));
     TRY_ASSIGN(auto cache, cache_dir());
-    if (options.lock_file.empty()) options.lock_file = cache / "kernel-build.lock";
-    TRY(make_directories(options.lock_file.parent_path()));
     if (options.build_dir.empty())
         options.build_dir = cache / "kernel-build" /
                             str(sha256_hex(options.tree.root.string()).substr(0, 16), "-", options.tree.arch->name);
-    if (options.jobs <= 0) options.jobs = int(std::max(1u, std::thread::hardware_concurrency()));
+    // Every slot stores into the first one's image store: a config built in one is built for all.
+    if (options.image_store.empty())
+        options.image_store = options.build_dir.parent_path() / (options.build_dir.filename().string() + "-images");
+    if (options.slot > 0) options.build_dir += str("-slot", options.slot + 1);
+    const auto& farm = options.scale_out;
+    if (!farm.distcc_hosts.empty() && !find_program("distcc"))
+        return Error::bad_input("--distcc-hosts (or DISTCC_HOSTS) needs distcc on this machine (apt-get install distcc)");
+    if (options.lock_file.empty()) {
+        // One build at a time on this machine's CPUs; with distcc workers doing the compiles, one
+        // at a time per build dir (the trials of --jobs build side by side).
+        options.lock_file = farm.distcc_hosts.empty() ? cache / "kernel-build.lock"
+                                                      : fs::path(options.build_dir.string() + ".lock");
+    }
+    TRY(make_directories(options.lock_file.parent_path()));
+    if (options.jobs <= 0) {
+        options.jobs = int(std::max(1u, std::thread::hardware_concurrency()));
+        if (!farm.distcc_hosts.empty()) {
+            auto slots = distcc_slots(farm.distcc_hosts);
+            if (!slots) return Error::bad_input(str("--distcc-hosts '", farm.distcc_hosts, "': distcc -j does not accept it"));
+            options.jobs = std::max(options.jobs, *slots);
+        }
+    }
     if (options.ccache && !find_program("ccache")) {
         log::warn("ccache is not installed; kernel builds will not be cached");
         options.ccache = false;
     }
+    if (!options.ccache && !farm.cache_url.empty())
+        return Error::bad_input("--cache-url is ccache's remote storage: it needs ccache (apt-get install ccache)");
     TRY(make_directories(options.build_dir));
     KernelBuilder builder(std::move(options));
+    // Reproducible, and identical across trials so unchanged objects stay cached.
+    // KBUILD_BUILD_VERSION fixes the "#N" that init/version counts up build by build in a kept
+    // build directory: the same config gives the same bytes however often it was built, and
+    // wherever (a distcc worker only compiles; these values are the client's).
+    builder.m_environment = {{"KBUILD_BUILD_TIMESTAMP", "Thu Jan  1 00:00:00 UTC 1970"},
+                             {"KBUILD_BUILD_USER", "tinyx"},
+                             {"KBUILD_BUILD_HOST", "tinyx"},
+                             {"KBUILD_BUILD_VERSION", "1"}};
+    const auto& built = builder.m_options;
+    if (built.ccache) builder.m_environment["CCACHE_STATSLOG"] = (built.build_dir / "tinyx-ccache-stats.log").string();
+    if (!built.scale_out.distcc_hosts.empty()) {
+        builder.m_environment["DISTCC_HOSTS"] = built.scale_out.distcc_hosts;
+        if (built.ccache) builder.m_environment["CCACHE_PREFIX"] = "distcc"; // only ccache's misses travel
+    }
+    if (!built.scale_out.cache_url.empty()) builder.m_environment["CCACHE_REMOTE_STORAGE"] = built.scale_out.cache_url;
     ProcessSpec version;
     version.argv = {str(toolchain_prefix(*options.tree.arch), "gcc"), "--version"};
     version.timeout = std::chrono::seconds(30);
@@ -122,8 +191,7 @@ std::string KernelBuilder::resolution_key(std::string_view config_text) const {
 
 KernelStore KernelBuilder::image_store() const {
     const std::string suffix = m_options.image_format == harness::KernelFormat::elf ? ".vmlinux" : ".kernel";
-    if (!m_options.image_store.empty()) return KernelStore(m_options.image_store, suffix);
-    return KernelStore(m_options.build_dir.parent_path() / (m_options.build_dir.filename().string() + "-images"), suffix);
+    return KernelStore(m_options.image_store, suffix);
 }
 
 std::string KernelBuilder::image_target() const {
@@ -139,7 +207,10 @@ std::vector<std::string> KernelBuilder::make_argv(const std::string& target) con
     if (target == image_target()) {
         // Before the target, as always: parallel, and ccache in front of the compiler.
         std::vector<std::string> build{str("-j", m_options.jobs)};
-        if (m_options.ccache) build.push_back(str("CC=ccache ", toolchain_prefix(*m_options.tree.arch), "gcc"));
+        // CC on make's command line: Kbuild only passes jobs to distcc that way (since 5.2).
+        const std::string compiler = str(toolchain_prefix(*m_options.tree.arch), "gcc");
+        if (m_options.ccache) build.push_back(str("CC=ccache ", compiler));
+        else if (!m_options.scale_out.distcc_hosts.empty()) build.push_back(str("CC=distcc ", compiler));
         argv.insert(argv.end() - 1, build.begin(), build.end());
     }
     return argv;
@@ -240,13 +311,10 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
     const fs::path log_path = m_options.build_dir / "tinyx-build.log";
     ProcessSpec make;
     make.argv = make_argv(image_target());
-    // Reproducible, and identical across trials so unchanged objects stay cached.
-    // KBUILD_BUILD_VERSION fixes the "#N" that init/version counts up build by build in a kept
-    // build directory: the same config gives the same bytes however often it was built.
-    make.env_set = {{"KBUILD_BUILD_TIMESTAMP", "Thu Jan  1 00:00:00 UTC 1970"},
-                    {"KBUILD_BUILD_USER", "tinyx"},
-                    {"KBUILD_BUILD_HOST", "tinyx"},
-                    {"KBUILD_BUILD_VERSION", "1"}};
+    make.env_set = m_environment;
+    const auto stats_log = m_environment.find("CCACHE_STATSLOG");
+    std::error_code ec;
+    if (stats_log != m_environment.end()) fs::remove(stats_log->second, ec);
     make.out = Output::file(log_path);
     make.err = Output::same_as_stdout();
     make.timeout = m_options.timeout;
@@ -268,9 +336,10 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
         outcome.log_tail.push_back(str("make ", image_target(), " ", run.describe(), " (log: ", log_path.string(), ")"));
         return std::optional<BuildFault>{};
     }
+    if (stats_log != m_environment.end())
+        if (auto log = read_file(stats_log->second)) outcome.compiles = parse_ccache_stats_log(*log);
     const KernelStore store = image_store();
     outcome.kernel.image = m_options.build_dir / image_path();
-    std::error_code ec;
     outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.image, ec));
     if (ec) return Error::internal(str("the build succeeded but ", outcome.kernel.image.string(), " is missing"));
     // Still under the lock: nobody else's build can overwrite the image while it is copied.
@@ -288,6 +357,13 @@ Result<TrialOutcome> KernelTrialEvaluator::evaluate(const TrialInput& trial) {
     TRY_ASSIGN(auto build, m_builder.build(trial.text));
     TrialOutcome outcome;
     if (!build.from_store) outcome.counts["builds"] = 1; // a stored image is not a kernel build
+    if (build.compiles) {
+        outcome.counts["compiles"] = build.compiles->calls;
+        outcome.counts["compiles_local_hits"] = build.compiles->local_hits;
+        outcome.counts["compiles_remote_hits"] = build.compiles->remote_hits;
+        outcome.counts["compiles_missed"] = build.compiles->misses;
+        outcome.counts["compiles_remote_errors"] = build.compiles->remote_errors;
+    }
     outcome.retries = build.retries;
     outcome.seconds["build"] = build.seconds;
     if (build.lock_wait_seconds >= 1) outcome.seconds["lock_wait"] = build.lock_wait_seconds;

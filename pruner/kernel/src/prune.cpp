@@ -32,6 +32,18 @@ ItemSet candidates_beyond(std::string_view start_resolved, std::string_view alln
 }
 
 // Machine trouble that was run again instead of deciding a trial: how many trials, and why.
+Json compile_stats_json(const CompileStats& stats) {
+    return Json{{"calls", stats.calls}, {"local_hits", stats.local_hits}, {"remote_hits", stats.remote_hits},
+                {"misses", stats.misses}, {"remote_errors", stats.remote_errors}};
+}
+
+Json parallel_report(const EngineResult& result) {
+    return Json{{"jobs", result.parallel.jobs},
+                {"started_ahead", result.parallel.started_ahead},
+                {"used_ahead", result.parallel.used_ahead},
+                {"most_at_once", result.parallel.most_at_once}};
+}
+
 Json retried_report(const EngineResult& result) {
     int trials = 0;
     Json why = Json::array();
@@ -228,6 +240,8 @@ Result<PruneResult> prune(const PruneRequest& request) {
     options.hint = request.hint;
     options.strict_minimal = request.strict_minimal;
     options.on_progress = request.on_progress;
+    options.jobs = request.jobs;
+    for (const auto& slot : request.slot_evaluators) options.slot_evaluators.push_back(slot.get());
     Engine engine(domain, *evaluator, options);
     TRY_ASSIGN(result.engine, engine.run(start, candidates));
     const auto& outcome = result.engine;
@@ -282,6 +296,14 @@ Result<PruneResult> prune(const PruneRequest& request) {
                  {"kept", kept},
                  {"seconds", seconds}};
     pruning["retried"] = retried_report(outcome);
+    pruning["parallel"] = parallel_report(outcome);
+    // What the trials' builds got from ccache (local, remote storage) and compiled (here or on workers).
+    auto count = [&](const char* name) {
+        auto it = outcome.counts.find(name);
+        return it == outcome.counts.end() ? 0 : it->second;
+    };
+    pruning["compiles"] = compile_stats_json(CompileStats{count("compiles"), count("compiles_local_hits"), count("compiles_remote_hits"),
+                                                          count("compiles_missed"), count("compiles_remote_errors")});
     if (!request.hint_profile.empty()) pruning["hint_profile"] = request.hint_profile;
     if (request.coverage) pruning["coverage"] = coverage_report(*request.coverage, outcome);
     Json trials = Json::array();

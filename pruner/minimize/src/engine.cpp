@@ -1,5 +1,7 @@
 #include "minimize/engine.hpp"
 
+#include "engine_parallel.hpp"
+
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -18,7 +20,21 @@ double since(std::chrono::steady_clock::time_point start) {
 } // namespace
 
 Engine::Engine(ItemDomain& domain, TrialEvaluator& evaluator, EngineOptions options)
-    : m_domain(domain), m_evaluator(evaluator), m_options(std::move(options)) {}
+    : m_domain(&domain), m_evaluator(evaluator), m_options(std::move(options)) {
+    if (m_options.jobs > 1) start_slots();
+}
+
+Engine::~Engine() = default;
+
+Engine::Evaluated Engine::evaluate(const State& state, const TrialInput& input) {
+    if (m_parallel) return evaluate_in_slots(state, input);
+    const auto start = std::chrono::steady_clock::now();
+    Evaluated evaluated{m_evaluator.evaluate(input), 0};
+    evaluated.seconds = since(start);
+    std::error_code ec;
+    fs::remove_all(input.work_dir, ec);
+    return evaluated;
+}
 
 Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<Item>& disabled,
                                          const std::vector<Item>& removed) {
@@ -45,7 +61,17 @@ Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<I
             if (std::includes(failing.begin(), failing.end(), state.present.begin(), state.present.end()))
                 return answer_from(index, true);
 
-    if (const JournalEntry* entry = m_options.journal ? m_options.journal->find(state.hash) : nullptr) {
+    const JournalEntry* entry = m_options.journal ? m_options.journal->find(state.hash) : nullptr;
+    if (m_lookahead) {
+        // A dry replay: what is known, or a guess for what is running; else stop here.
+        auto verdict = m_lookahead->verdict(state.hash);
+        if (!verdict) {
+            m_lookahead->stopped_at = state;
+            m_lookahead->expect_pass = m_expect_pass;
+            return Error::internal("lookahead: reached a state nobody judged yet");
+        }
+        record.verdict = record.outcome.verdict = *verdict;
+    } else if (entry) {
         if (entry->id != record.id)
             log::warn(str("journal: trial ", entry->id, " replays as trial ", record.id, " (the inputs or tinyx changed?)"));
         record.outcome = entry->outcome;
@@ -55,21 +81,19 @@ Result<const TrialRecord*> Engine::judge(const State& state, const std::vector<I
     } else {
         if (interrupt::requested()) return Error::interrupted();
         TrialInput input{record.id, state.text, state.hash, m_options.trials_dir / str("trial-", record.id)};
-        const auto start = std::chrono::steady_clock::now();
-        auto outcome = m_evaluator.evaluate(input);
-        std::error_code ec;
-        fs::remove_all(input.work_dir, ec);
-        TRY(outcome);
-        record.outcome = std::move(*outcome);
+        auto evaluated = evaluate(state, input);
+        TRY(evaluated.outcome);
+        record.outcome = std::move(*evaluated.outcome);
         // A trial's cost leaves out waiting for another run's kernel build (its own entry).
         const auto wait = record.outcome.seconds.find("lock_wait");
-        record.outcome.seconds["total"] = since(start) - (wait == record.outcome.seconds.end() ? 0.0 : wait->second);
+        record.outcome.seconds["total"] = evaluated.seconds - (wait == record.outcome.seconds.end() ? 0.0 : wait->second);
         record.verdict = record.outcome.verdict;
-        m_trial_seconds += since(start);
+        m_trial_seconds += evaluated.seconds;
         ++m_trials_here;
         if (m_options.journal)
             TRY(m_options.journal->append(JournalEntry{record.id, record.state_hash, record.disabled, record.outcome}));
     }
+    if (!m_lookahead) m_known[state.hash] = record.verdict;
     ++m_result.test_runs;
     for (const auto& [name, count] : record.outcome.counts) m_result.counts[name] += count;
     m_memo[state.hash] = int(m_result.trials.size());
@@ -82,7 +106,7 @@ Result<std::vector<Item>> Engine::attempt(const std::vector<Item>& items, bool& 
     passed = false;
     record = nullptr;
     if (interrupt::requested()) return Error::interrupted();
-    TRY_ASSIGN(State next, m_domain.remove(m_current, items));
+    TRY_ASSIGN(State next, m_domain->remove(m_current, items));
     ++m_result.resolves;
     std::vector<Item> fell;
     for (const auto& item : items)
@@ -122,7 +146,7 @@ void Engine::report_progress(std::size_t group_size) {
 }
 
 Result<void> Engine::run_sequential() {
-    const auto order = m_domain.sequential_order(m_current.present);
+    const auto order = m_domain->sequential_order(m_current.present);
     std::size_t position = 0;
     for (const auto& item : order) {
         ++position;
@@ -130,6 +154,7 @@ Result<void> Engine::run_sequential() {
         if (!m_current.present.count(item)) continue; // fell with an earlier option
         bool passed = false;
         const TrialRecord* record = nullptr;
+        m_expect_pass = true; // most of a pool goes
         TRY_ASSIGN(auto fell, attempt({item}, passed, record));
         if (fell.empty()) {
             m_decided[item] = Decision{false, m_current.hash, true, 0, Verdict::fail, {}};
@@ -171,6 +196,7 @@ Result<bool> Engine::test_group(std::vector<Item> group, std::deque<Item>& queue
         return fell;
     };
 
+    m_expect_pass = true; // groups are sized so that about half pass; a hint's groups should
     TRY_ASSIGN(auto suspects, try_removing(group));
     if (suspects.empty() || passed) return passed;
     if (suspects.size() == 1) {
@@ -184,6 +210,7 @@ Result<bool> Engine::test_group(std::vector<Item> group, std::deque<Item>& queue
     while (suspects.size() > 1) {
         const auto middle = suspects.begin() + std::ptrdiff_t(suspects.size() / 2);
         std::vector<Item> first(suspects.begin(), middle), second(middle, suspects.end());
+        m_expect_pass = true;
         TRY_ASSIGN(auto fell, try_removing(first));
         if (!fell.empty() && !passed) {
             for (auto it = second.rbegin(); it != second.rend(); ++it) queue.push_front(*it);
@@ -196,6 +223,7 @@ Result<bool> Engine::test_group(std::vector<Item> group, std::deque<Item>& queue
     }
     if (suspects.empty()) return false;
     const Item item = suspects.front();
+    m_expect_pass = false; // the last suspect of a failing group
     TRY_ASSIGN(auto fell, attempt({item}, passed, record));
     if (fell.empty()) m_decided[item] = Decision{false, m_current.hash, true, 0, Verdict::fail, {}};
     else if (!passed)
@@ -208,7 +236,7 @@ Result<void> Engine::run_group() {
     // The domain's grouping order puts dependents before what they depend on, so
     // a slice's dependents were decided earlier: removing it takes only the slice,
     // or something already known to be needed (a failure inferred without a run).
-    const auto order = m_domain.grouping_order(m_current.present);
+    const auto order = m_domain->grouping_order(m_current.present);
 
     std::vector<Item> refused;
     std::deque<Item> queue;
@@ -266,7 +294,7 @@ Result<void> Engine::confirmation_sweep() {
     m_infer = !m_options.strict_minimal;
     for (;;) {
         bool changed = false;
-        const auto order = m_domain.grouping_order(m_current.present);
+        const auto order = m_domain->grouping_order(m_current.present);
         for (const auto& item : order) {
             if (!m_current.present.count(item)) continue;
             if (auto it = m_decided.find(item); it != m_decided.end() && it->second.alone && it->second.context == m_current.hash)
@@ -279,6 +307,7 @@ Result<void> Engine::confirmation_sweep() {
             m_estimated_left = pending;
             bool passed = false;
             const TrialRecord* record = nullptr;
+            m_expect_pass = false; // what is left after the search was needed somewhere
             TRY_ASSIGN(auto fell, attempt({item}, passed, record));
             if (fell.empty()) {
                 m_decided[item] = Decision{false, m_current.hash, true, 0, Verdict::fail, {}};
@@ -293,6 +322,17 @@ Result<void> Engine::confirmation_sweep() {
     }
 }
 
+Result<void> Engine::search(const State& start) {
+    m_expect_pass = true;
+    TRY_ASSIGN(const TrialRecord* baseline, judge(start, {}, {}));
+    m_result.start_passed = baseline->verdict == Verdict::pass;
+    report_progress(0);
+    if (!m_result.start_passed) return success();
+    if (m_options.strategy == "sequential") TRY(run_sequential());
+    else TRY(run_group());
+    return confirmation_sweep();
+}
+
 Result<EngineResult> Engine::run(const State& start, const ItemSet& candidates) {
     if (!known_strategy(m_options.strategy))
         return Error::bad_input(str("--strategy: unknown strategy '", m_options.strategy, "' (known: sequential, group, trace)"));
@@ -305,26 +345,19 @@ Result<EngineResult> Engine::run(const State& start, const ItemSet& candidates) 
     m_infer = true;
     m_decided.clear();
     m_candidates = candidates;
+    m_start_state = start;
     m_current = start;
-
-    TRY_ASSIGN(const TrialRecord* baseline_record, judge(start, {}, {}));
-    const TrialRecord baseline = *baseline_record; // the trial vector grows; keep a copy
-    m_result.start_passed = baseline.verdict == Verdict::pass;
-    report_progress(0);
-    if (m_result.start_passed) {
-        if (m_options.strategy == "sequential") TRY(run_sequential());
-        else TRY(run_group());
-        TRY(confirmation_sweep());
-    }
-
+    if (m_parallel) m_result.parallel.jobs = m_options.jobs;
+    TRY(search(start));
     m_result.final_state = m_current;
-    for (const auto& item : m_domain.grouping_order(m_candidates)) {
+    for (const auto& item : m_domain->grouping_order(m_candidates)) {
         if (!m_current.present.count(item)) {
             m_result.removed.push_back(item);
             continue;
         }
         KeptItem kept;
         kept.item = item;
+        const TrialRecord& baseline = m_result.trials.front();
         if (auto it = m_decided.find(item); it != m_decided.end()) {
             kept.removable = it->second.removable;
             kept.trial_id = it->second.trial_id;

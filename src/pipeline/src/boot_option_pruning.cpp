@@ -94,6 +94,7 @@ Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& r
                                   {"test", request.boot.test.host_test + "\n" + request.boot.test.guest_test}};
         how.strategy = request.strategy;
         how.resume = request.resume;
+        how.jobs = request.jobs;
         how.on_progress = request.on_progress;
         how.start_failure = str("the image fails its test with the command line '", request.boot.target.append, "'");
         TRY_ASSIGN(result.engine, run_set_pruning(domain, evaluator, how));
@@ -139,6 +140,7 @@ Result<BootOptionPruneResult> prune_boot_options(const BootOptionPruneRequest& r
                          {"trials", result.engine.test_runs},
                          {"mean_trial_seconds", mean_trial_seconds(result.engine)},
                          {"retried", pruner::retried_report(result.engine)},
+                         {"parallel", pruner::parallel_report(result.engine)},
                          {"savers", savers},
                          {"timing_runs", request.timing_runs},
                          {"final", result.append}};

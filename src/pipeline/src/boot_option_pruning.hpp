@@ -34,6 +34,7 @@ struct BootOptionPruneRequest {
     int timing_runs = 5;   // boots per measurement of a saver (and of the baseline)
     std::vector<std::string> savers = default_boot_savers();
     std::function<void(const std::string&)> on_progress;
+    int jobs = 1; // trials at once (boots side by side; the result is that of 1)
 };
 
 struct SaverMeasurement {

@@ -84,6 +84,7 @@ struct BuildContext {
     std::optional<KernelPruning> kernel_pruning; // prune
     std::string final_config;               // prune (or the start config)
     pruner::BuiltKernel kernel;             // build
+    pruner::BuildOutcome kernel_build;      // build: from the store or made, its seconds and compiles
     std::optional<FilePruning> file_pruning; // prune_files
     std::optional<BootOptionPruneResult> boot_option_pruning; // prune_boot_options
     harness::BootReport verified;           // verify

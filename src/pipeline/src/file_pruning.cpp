@@ -118,6 +118,7 @@ Result<FilePruneResult> prune_image_files(const FilePruneRequest& request) {
                               {"test", request.boot.test.host_test + "\n" + request.boot.test.guest_test}};
     how.strategy = request.strategy;
     how.resume = request.resume;
+    how.jobs = request.jobs;
     how.on_progress = request.on_progress;
     how.start_failure = "the image fails its test before any file was removed";
     TRY_ASSIGN(result.engine, run_set_pruning(domain, evaluator, how));
@@ -141,6 +142,7 @@ Result<FilePruneResult> prune_image_files(const FilePruneRequest& request) {
                          {"inferred", result.engine.inferred},
                          {"mean_trial_seconds", mean_trial_seconds(result.engine)},
                          {"retried", pruner::retried_report(result.engine)},
+                         {"parallel", pruner::parallel_report(result.engine)},
                          {"removed", result.removed},
                          {"removed_content_bytes", removed_bytes},
                          {"kept", kept},

@@ -34,6 +34,7 @@ struct FilePruneRequest {
     bool resume = false;
     int confirm_runs = 2; // a pass that removes files must hold this many boots in a row
     std::function<void(const std::string&)> on_progress;
+    int jobs = 1; // trials at once (boots side by side; the result is that of 1)
 };
 
 struct FilePruneResult {

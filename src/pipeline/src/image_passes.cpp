@@ -31,6 +31,7 @@ Result<void> prune_files(BuildContext& context) {
     files_request.out_dir = request.out_dir / "prune-files";
     files_request.strategy = request.strategy == "trace" ? "group" : request.strategy; // no trace for files
     files_request.resume = request.resume;
+    files_request.jobs = request.jobs;
     std::optional<log::Progress> progress;
     files_request.on_progress = progress_line(progress, "pruning files");
     log::info(str("pruning the image's files with boots of the final kernel (journal: ",
@@ -62,6 +63,7 @@ Result<void> prune_command_line(BuildContext& context) {
     options_request.out_dir = request.out_dir / "prune-boot";
     options_request.strategy = request.strategy == "trace" ? "group" : request.strategy;
     options_request.resume = request.resume;
+    options_request.jobs = request.jobs;
     std::optional<log::Progress> progress;
     options_request.on_progress = progress_line(progress, "pruning boot options");
     log::info(str("pruning the kernel command line '", context.boot.target.append, "' and timing ",

@@ -20,6 +20,7 @@ pruner::KernelBuildOptions build_options(const BuildContext& context) {
     options.tree = context.tree;
     options.image_format = context.platform->kernel_format;
     if (context.request.image_store) options.image_store = *context.request.image_store;
+    options.scale_out = context.request.scale_out;
     return options;
 }
 
@@ -115,6 +116,13 @@ Result<void> prune_kernel(BuildContext& context) {
     prune.strategy = request.strategy;
     prune.evaluator = evaluator.evaluator;
     prune.evaluator_identity = evaluator.identity;
+    prune.jobs = request.jobs;
+    for (int slot = 1; slot < request.jobs; ++slot) { // each slot its own build dir, one image store
+        auto slot_build = build;
+        slot_build.slot = slot;
+        TRY_ASSIGN(auto more, pruner::make_kernel_boot_evaluator(slot_build, context.boot, 2));
+        prune.slot_evaluators.push_back(more.evaluator);
+    }
     prune.out_dir = prune_dir;
     prune.resume = request.resume;
     std::optional<pruner::Coverage> coverage; // strategy trace
@@ -186,6 +194,7 @@ Result<void> build_kernel(BuildContext& context) {
     if (!outcome.from_store)
         log::info(str("kernel: ", image_name, " ", human_bytes(outcome.kernel.bytes), " in ", human_seconds(outcome.seconds)));
     context.kernel = outcome.kernel;
+    context.kernel_build = outcome;
     context.boot.target.kernel = out_dir / image_name;
     return success();
 }

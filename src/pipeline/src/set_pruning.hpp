@@ -3,6 +3,8 @@
 // harness's routine output out of their progress, and their mean trial cost.
 #pragma once
 
+#include <mutex>
+
 #include "core/fs.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -17,17 +19,27 @@ namespace tinyx::pipeline {
 
 // Trials build and boot images many times: their routine progress lines would
 // bury the pruning progress. Warnings and errors still show.
+// Counted: trials of --jobs run side by side, and the level comes back when the last one ends.
 class QuietScope {
   public:
-    QuietScope() : m_saved(log::level()) {
-        if (m_saved == log::Level::normal) log::set_level(log::Level::quiet);
+    QuietScope() {
+        std::lock_guard lock(mutex());
+        if (depth()++ == 0) {
+            saved() = log::level();
+            if (saved() == log::Level::normal) log::set_level(log::Level::quiet);
+        }
     }
-    ~QuietScope() { log::set_level(m_saved); }
+    ~QuietScope() {
+        std::lock_guard lock(mutex());
+        if (--depth() == 0) log::set_level(saved());
+    }
     QuietScope(const QuietScope&) = delete;
     QuietScope& operator=(const QuietScope&) = delete;
 
   private:
-    log::Level m_saved;
+    static std::mutex& mutex() { static std::mutex m; return m; }
+    static int& depth() { static int d = 0; return d; }
+    static log::Level& saved() { static log::Level l = log::Level::normal; return l; }
 };
 
 struct SetPruning {
@@ -36,6 +48,7 @@ struct SetPruning {
     std::string strategy = "group";
     bool resume = false;
     std::function<void(const std::string&)> on_progress;
+    int jobs = 1;
     std::string start_failure; // the error when the start state (every item present) fails the test
 };
 

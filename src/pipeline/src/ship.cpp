@@ -5,10 +5,19 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "core/version.hpp"
+#include "pruner/prune.hpp"
 
 namespace tinyx::pipeline {
 
 namespace {
+
+// A cache URL as reports may show it: "redis://:secret@host" has its user part replaced.
+std::string without_password(const std::string& url) {
+    const auto scheme = url.find("://");
+    const auto at = url.find('@');
+    if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+    return url.substr(0, scheme + 3) + "***" + url.substr(at);
+}
 
 // When the options came from another app's profile and the test failed, they are the usual
 // suspect: how to decide this app's own.
@@ -107,6 +116,17 @@ Json render_report(const BuildContext& context) {
                         {"image", kernel_file_name(context)}, {"bytes", context.kernel.bytes},
                         {"config_hash", context.kernel.config_hash}, {"options_on_top_of_tinyconfig", kept.size()}};
     if (!context.start.pool_absent.empty()) report["kernel"]["pool_absent"] = context.start.pool_absent;
+    {
+        // How the final kernel was had: from the image store (no build), or made, and what its
+        // compiles got from ccache (local, remote storage) or compiled (here or on distcc workers).
+        const auto& built = context.kernel_build;
+        const auto& farm = context.request.scale_out;
+        report["kernel"]["build"] = {{"from_store", built.from_store},
+                                     {"seconds", built.seconds},
+                                     {"compiles", built.compiles ? pruner::compile_stats_json(*built.compiles) : Json(nullptr)},
+                                     {"distcc_hosts", farm.distcc_hosts.empty() ? Json(nullptr) : Json(farm.distcc_hosts)},
+                                     {"cache_url", farm.cache_url.empty() ? Json(nullptr) : Json(without_password(farm.cache_url))}};
+    }
     report["image"] = {{"file", image.image.filename().string()}, {"initramfs_bytes", image.image_bytes},
                        {"content_bytes", image.content_bytes}, {"entries", image.entries},
                        {"compression", image.compression}};

@@ -7,7 +7,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <mutex>
+#include <optional>
+#include <set>
 
 using namespace tinyx;
 using namespace tinyx::minimize;
@@ -331,4 +335,130 @@ TEST_CASE("engine: what a hint leaves is searched with the hint's expected share
     std::vector<std::size_t> sizes;
     for (const auto& trial : result.trials) sizes.push_back(trial.disabled.size());
     CHECK(sizes == std::vector<std::size_t>{0, 160, 8, 16, 16});
+}
+
+namespace {
+
+// One slot's evaluator: a judge of the state only, so it may run beside the others.
+struct SlotEvaluator final : TrialEvaluator {
+    std::function<bool(const ItemSet&)> judge;
+    std::optional<std::string> fails_machine_for; // a state hash whose evaluation is a machine fault
+    std::atomic<int> calls{0};
+    std::mutex mutex;
+    std::vector<std::string> hashes;
+    Result<TrialOutcome> evaluate(const TrialInput& trial) override {
+        ++calls;
+        {
+            std::lock_guard lock(mutex);
+            hashes.push_back(trial.hash);
+        }
+        if (fails_machine_for && trial.hash == *fails_machine_for) return Error::machine_fault("the disk is full");
+        ItemSet present;
+        for (const auto& line : split_lines(trial.text))
+            if (!line.empty()) present.insert(line);
+        TrialOutcome outcome;
+        outcome.verdict = judge(present) ? Verdict::pass : Verdict::fail;
+        return outcome;
+    }
+};
+
+struct ParallelRun {
+    Result<EngineResult> result;
+    int evaluations = 0;
+    std::set<std::string> evaluated; // state hashes, every slot
+};
+
+ParallelRun run_with_jobs(FakeDomain& d, const std::function<bool(const ItemSet&)>& judge, const std::string& strategy,
+                          int jobs, SearchHint* hint = nullptr, std::optional<std::string> machine_fault = std::nullopt) {
+    std::vector<std::unique_ptr<SlotEvaluator>> slots;
+    for (int slot = 0; slot < jobs; ++slot) {
+        slots.push_back(std::make_unique<SlotEvaluator>());
+        slots.back()->judge = judge;
+        slots.back()->fails_machine_for = machine_fault;
+    }
+    auto trials = TempDir::create("tinyx-engine-jobs-");
+    REQUIRE(trials);
+    EngineOptions options;
+    options.strategy = strategy;
+    options.trials_dir = trials->path();
+    options.hint = hint;
+    options.jobs = jobs;
+    for (int slot = 1; slot < jobs; ++slot) options.slot_evaluators.push_back(slots[std::size_t(slot)].get());
+    ParallelRun out{Error::internal("not run"), 0, {}};
+    {
+        Engine engine(d, *slots.front(), options);
+        out.result = engine.run(d.make_state(all_of(d)), all_of(d));
+    } // the engine waits for trials started ahead
+    for (const auto& slot : slots) {
+        out.evaluations += slot->calls;
+        out.evaluated.insert(slot->hashes.begin(), slot->hashes.end());
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("engine: --jobs N asks the same trials, in the same order, and ends where jobs 1 ends", "[pruner][engine][jobs]") {
+    auto strategy = GENERATE(std::string("sequential"), std::string("group"), std::string("hinted"));
+    auto jobs = GENERATE(2, 3);
+    for (int seed = 0; seed < 3; ++seed) {
+        FakeDomain d = make_tree(120);
+        ItemSet hidden;
+        for (int i = 0; i < 6; ++i) hidden.insert(str("i", 1000 + (seed * 37 + i * 19) % 120));
+        auto judge = [hidden](const ItemSet& present) { return contains_all(present, hidden); };
+        std::optional<PriorRemovalHint> hint;
+        if (strategy == "hinted") hint.emplace(ItemSet{"i1000", "i1010", "i1020", *hidden.begin()});
+        const std::string engine_strategy = strategy == "hinted" ? "group" : strategy;
+        auto one = run_with_jobs(d, judge, engine_strategy, 1, hint ? &*hint : nullptr);
+        auto many = run_with_jobs(d, judge, engine_strategy, jobs, hint ? &*hint : nullptr);
+        REQUIRE(one.result);
+        REQUIRE(many.result);
+        INFO(strategy << " jobs " << jobs << " seed " << seed);
+        CHECK(many.result->final_state.hash == one.result->final_state.hash);
+        REQUIRE(many.result->trials.size() == one.result->trials.size());
+        for (std::size_t i = 0; i < one.result->trials.size(); ++i) {
+            CHECK(many.result->trials[i].state_hash == one.result->trials[i].state_hash);
+            CHECK(many.result->trials[i].verdict == one.result->trials[i].verdict);
+            CHECK(many.result->trials[i].id == one.result->trials[i].id);
+        }
+        CHECK(many.result->test_runs == one.result->test_runs);
+        CHECK(many.result->removed == one.result->removed);
+        require_one_minimal(d, judge, many.result->final_state);
+        // Idle slots really ran trials ahead, and the search used some of them.
+        const auto& parallel = many.result->parallel;
+        CHECK(parallel.jobs == jobs);
+        CHECK(parallel.most_at_once >= 2);
+        CHECK(parallel.started_ahead > 0);
+        CHECK(parallel.used_ahead > 0);
+        CHECK(parallel.used_ahead <= parallel.started_ahead);
+        // Evaluations = the search's own + those started ahead that it never used.
+        CHECK(many.evaluations == one.result->test_runs + parallel.started_ahead - parallel.used_ahead);
+        CHECK(one.result->parallel.started_ahead == 0);
+    }
+}
+
+TEST_CASE("engine: with --jobs, a machine fault stops the run only when the search reaches that trial", "[pruner][engine][jobs]") {
+    FakeDomain d = make_tree(60);
+    const ItemSet hidden{"i1005", "i1033"};
+    auto judge = [&](const ItemSet& present) { return contains_all(present, hidden); };
+    auto one = run_with_jobs(d, judge, "group", 1);
+    REQUIRE(one.result);
+    // A trial the search asks for: the same error as with jobs 1.
+    const std::string asked = one.result->trials[3].state_hash;
+    auto faulted = run_with_jobs(d, judge, "group", 2, nullptr, asked);
+    REQUIRE_FALSE(faulted.result);
+    CHECK(faulted.result.error().exit == Exit::machine_fault);
+    // A trial started ahead on a wrong guess, which the search never asks for: no effect.
+    auto clean = run_with_jobs(d, judge, "group", 2);
+    REQUIRE(clean.result);
+    std::set<std::string> asked_by_search;
+    for (const auto& trial : one.result->trials) asked_by_search.insert(trial.state_hash);
+    std::optional<std::string> wasted;
+    for (const auto& hash : clean.evaluated)
+        if (!asked_by_search.count(hash)) wasted = hash;
+    REQUIRE(wasted);
+    auto unaffected = run_with_jobs(d, judge, "group", 2, nullptr, wasted);
+    REQUIRE(unaffected.result);
+    CHECK(unaffected.result->final_state.hash == one.result->final_state.hash);
+    CHECK(unaffected.result->trials.size() == one.result->trials.size());
 }

@@ -29,11 +29,34 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace tinyx::pruner {
+
+// Kernel builds spread over machines through the engines built for it (docs/scale-out.md).
+struct ScaleOut {
+    // distcc workers in DISTCC_HOSTS syntax ("10.0.0.5/8 10.0.0.6:3632/8,lzo"): ccache sends its
+    // misses there (CCACHE_PREFIX=distcc) and `make -j` takes the hosts' slots. Empty: compile here.
+    std::string distcc_hosts;
+    // ccache remote storage shared by runners (CCACHE_REMOTE_STORAGE: "redis://host:6379",
+    // "http://host/cache", "file:/mnt/ccache"). Empty: the local ccache only.
+    std::string cache_url;
+};
+
+// What the compiles of one build got from ccache (its stats log): served from this machine's
+// cache, from the remote storage, or compiled (here or on a distcc worker).
+struct CompileStats {
+    int calls = 0;       // compiler calls ccache could cache
+    int local_hits = 0;
+    int remote_hits = 0;
+    int misses = 0;
+    int remote_errors = 0; // remote storage unreachable or timed out (the compile went on)
+};
+// Counts a ccache stats log (CCACHE_STATSLOG: "# file" then one counter name a line).
+CompileStats parse_ccache_stats_log(std::string_view log);
 
 struct KernelBuildOptions {
     kconfig::SourceTree tree; // located and checked once (kconfig::locate_source_tree)
@@ -42,7 +65,11 @@ struct KernelBuildOptions {
     // What the platform boots: the arch's image (bzImage) or the ELF vmlinux (harness/platform.hpp).
     harness::KernelFormat image_format = harness::KernelFormat::boot_image;
     bool ccache = true;
-    int jobs = 0;                // 0: the number of CPUs
+    int jobs = 0;                // make -j; 0: the number of CPUs, or the distcc hosts' slots if more
+    ScaleOut scale_out;
+    // A second build dir for parallel trials (--jobs): slot k > 0 builds in <build_dir>-slot<k+1>,
+    // storing into the same image store.
+    int slot = 0;
     std::chrono::seconds timeout{3 * 3600};
     fs::path lock_file; // default: cache_dir()/kernel-build.lock (per user, not a predictable /tmp path)
     ConfigResolver* predictor = nullptr; // optional: the in-process engine, checked against make
@@ -69,6 +96,7 @@ struct BuildOutcome {
     std::vector<std::string> log_tail; // the build log's last lines (why it failed)
     std::vector<std::string> prediction_mismatches; // symbols where make and the predictor disagree
     std::vector<std::string> retries;  // why a build was run again (a killed compiler), in order
+    std::optional<CompileStats> compiles; // ccache's stats of this build's make (none: ccache off, or no make)
 };
 
 // Why a failed make is the machine's fault and not the config's, from its result and log.
@@ -105,6 +133,7 @@ class KernelBuilder {
     std::string resolution_key(std::string_view config_text) const;
     KernelBuildOptions m_options;
     std::string m_compiler; // `gcc --version`'s first line
+    std::map<std::string, std::string> m_environment; // make's: reproducible builds, ccache, distcc
 };
 
 // Holds flock(2) on a path until destroyed; waits (interruptibly) while others hold it.

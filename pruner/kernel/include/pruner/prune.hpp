@@ -47,6 +47,10 @@ struct PruneRequest {
     std::optional<std::string> check_config;
     std::shared_ptr<TrialEvaluator> evaluator;
     std::string evaluator_identity; // what the evaluator tests; a changed test invalidates the journal
+    // --jobs: trials at once (minimize/engine.hpp), with the evaluators of the extra slots
+    // (each its own build dir); empty: the one evaluator serves every slot (check-config does).
+    int jobs = 1;
+    std::vector<std::shared_ptr<TrialEvaluator>> slot_evaluators;
     fs::path out_dir;
     bool resume = false;
     SearchHint* hint = nullptr;
@@ -79,6 +83,10 @@ ItemSet candidates_beyond(std::string_view start_resolved, std::string_view alln
 // {"trials": N, "reasons": [{"trial": id, "why": "..."}]}: the trials whose boot or build was
 // run again for machine trouble (a timeout, a killed compiler) before their verdict.
 Json retried_report(const EngineResult& result);
+// {"jobs": N, "started_ahead": .., "used_ahead": .., "most_at_once": ..}: how many trials ran in parallel.
+Json parallel_report(const EngineResult& result);
+// {"calls", "local_hits", "remote_hits", "misses", "remote_errors"} of ccache's stats.
+Json compile_stats_json(const CompileStats& stats);
 
 // Read a candidates file: one symbol a line, with or without CONFIG_; # comments.
 Result<std::vector<std::string>> read_candidates(const fs::path& file);

@@ -31,6 +31,15 @@
 // Every state is judged at most once (memo by state hash, and by the journal
 // across --resume). Nothing here is random: the same inputs give the same
 // trials in the same order.
+//
+// Parallel trials (EngineOptions::jobs > 1, engine_parallel.cpp): the search
+// itself stays sequential, and its decisions are exactly those of jobs = 1. While
+// a trial runs, idle slots evaluate the trials the search will ask for next if
+// the running ones end as the strategy expects (a hint group passes, a needed
+// item fails): a dry replay of the search from the start, with known verdicts and
+// those guesses, finds them. A guess that proves wrong costs a slot's time, never
+// a decision; a trial that finished ahead is taken, in order, when the search
+// reaches it. This needs an evaluator whose verdict depends only on the state.
 #pragma once
 
 #include "core/fs.hpp"
@@ -42,6 +51,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +94,14 @@ struct EngineResult {
     int resolves = 0;          // domain remove() calls
     int skipped_no_effect = 0; // removals the domain refused, decided without a trial
     double seconds = 0;
+    // --jobs: trials evaluated ahead of the search in idle slots, how many of them the
+    // search then used, and the most evaluations that ran at once.
+    struct Parallel {
+        int jobs = 1;
+        int started_ahead = 0;
+        int used_ahead = 0;
+        int most_at_once = 1;
+    } parallel;
 };
 
 struct EngineOptions {
@@ -94,6 +112,12 @@ struct EngineOptions {
     bool strict_minimal = false; // the confirmation sweep runs every trial (no inferred failures)
     // Called after every trial with a one-line status (the CLI shows it as progress).
     std::function<void(const std::string&)> on_progress;
+    // Trials evaluated at once. Slot 0 is the Engine's evaluator; slot k > 0 is
+    // slot_evaluators[k-1] when given (one per extra slot: its own build directory,
+    // say), else the Engine's evaluator again, which must then be safe to call from
+    // several threads at once (files only in TrialInput::work_dir).
+    int jobs = 1;
+    std::vector<TrialEvaluator*> slot_evaluators;
 };
 
 class Engine {
@@ -102,6 +126,10 @@ class Engine {
     Result<EngineResult> run(const State& start, const ItemSet& candidates);
 
     static bool known_strategy(const std::string& name) { return name == "sequential" || name == "group" || name == "trace"; }
+
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
 
   private:
     struct Decision {
@@ -113,6 +141,25 @@ class Engine {
         std::vector<std::string> evidence;
     };
 
+    struct Lookahead; // a dry replay's verdicts (engine_parallel.cpp)
+    struct Parallel;  // slots, trials running and finished ahead (engine_parallel.cpp)
+    struct Evaluated {
+        Result<TrialOutcome> outcome;
+        double seconds = 0; // the evaluation's own wall time
+    };
+    // Runs the evaluator for a state nobody judged yet: here, or (jobs > 1) in a slot
+    // while the other slots run what comes next.
+    Evaluated evaluate(const State& state, const TrialInput& input);
+    Evaluated evaluate_in_slots(const State& state, const TrialInput& input);
+    void start_slots();
+    void launch(std::size_t slot, const State& state, TrialInput input, bool expect_pass, bool ahead);
+    // Starts trials ahead in idle slots; waits until one running trial ends.
+    void start_ahead();
+    void wait_for_one();
+    // The first state the search would ask about that is neither known, running nor
+    // finished ahead (replaying from the start with the guesses), with its guess.
+    std::optional<std::pair<State, bool>> next_unknown();
+    Result<void> search(const State& start);
     Result<const TrialRecord*> judge(const State& state, const std::vector<Item>& disabled, const std::vector<Item>& removed);
     Result<void> run_sequential();
     Result<void> run_group();
@@ -128,7 +175,7 @@ class Engine {
     Result<std::vector<Item>> attempt(const std::vector<Item>& items, bool& passed, const TrialRecord*& record);
     void report_progress(std::size_t group_size);
 
-    ItemDomain& m_domain;
+    ItemDomain* m_domain;
     TrialEvaluator& m_evaluator;
     EngineOptions m_options;
     ItemSet m_candidates;
@@ -146,6 +193,13 @@ class Engine {
     std::size_t m_phase_removed_base = 0, m_phase_needed_base = 0;
     double m_phase_prior = 32;
     std::chrono::steady_clock::time_point m_start;
+    // The strategy's guess for the trial it asks for next (true: it will pass), which the
+    // parallel slots follow when they run ahead.
+    bool m_expect_pass = false;
+    State m_start_state;
+    std::map<std::string, Verdict> m_known; // verdicts of states really judged, by hash
+    Lookahead* m_lookahead = nullptr;       // a dry replay: verdicts come from here, nothing runs
+    std::unique_ptr<Parallel> m_parallel;   // jobs > 1
 };
 
 } // namespace tinyx::minimize

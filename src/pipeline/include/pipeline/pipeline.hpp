@@ -22,6 +22,7 @@
 #include "core/result.hpp"
 #include "harness/accel.hpp"
 #include "profiles/profile.hpp"
+#include "pruner/kernel_builder.hpp"
 
 #include <optional>
 #include <string>
@@ -48,6 +49,8 @@ struct BuildRequest {
     std::optional<fs::path> hint_profile;
     std::optional<fs::path> kernel_src;
     std::optional<fs::path> image_store; // default: next to the kept build directory
+    pruner::ScaleOut scale_out;          // distcc workers and ccache's remote storage for kernel builds
+    int jobs = 1;                        // pruning trials at once (the result is that of 1)
     std::string arch; // the guest's architecture (core/arch.hpp); empty: the profile's, else x86_64
     // The machine the image is for (harness/platform.hpp): its baselet, the kernel format, the
     // boots of trials and verification. Empty: the profile's, else qemu-pc.
