@@ -175,7 +175,9 @@ Result<KernelBuilder> KernelBuilder::create(KernelBuildOptions options) {
     if (built.ccache) builder.m_environment["CCACHE_STATSLOG"] = (built.build_dir / "tinyx-ccache-stats.log").string();
     if (!built.scale_out.distcc_hosts.empty()) {
         builder.m_environment["DISTCC_HOSTS"] = built.scale_out.distcc_hosts;
-        if (built.ccache) builder.m_environment["CCACHE_PREFIX"] = "distcc"; // only ccache's misses travel
+        // Only ccache's misses travel. Not CCACHE_NOCPP2 (compile ccache's preprocessed output, one
+        // preprocessing less): objtool, built with the same CC, came out different and so did the kernel.
+        if (built.ccache) builder.m_environment["CCACHE_PREFIX"] = "distcc";
     }
     if (!built.scale_out.cache_url.empty()) builder.m_environment["CCACHE_REMOTE_STORAGE"] = built.scale_out.cache_url;
     ProcessSpec version;

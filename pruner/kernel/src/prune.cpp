@@ -33,7 +33,7 @@ ItemSet candidates_beyond(std::string_view start_resolved, std::string_view alln
 
 // Machine trouble that was run again instead of deciding a trial: how many trials, and why.
 Json compile_stats_json(const CompileStats& stats) {
-    return Json{{"calls", stats.calls}, {"local_hits", stats.local_hits}, {"remote_hits", stats.remote_hits},
+    return Json{{"calls", stats.calls}, {"cacheable", stats.cacheable()}, {"local_hits", stats.local_hits}, {"remote_hits", stats.remote_hits},
                 {"misses", stats.misses}, {"remote_errors", stats.remote_errors}};
 }
 

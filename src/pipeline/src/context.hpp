@@ -128,6 +128,9 @@ Result<void> verify(BuildContext& context);
 
 // ship.cpp: the outputs, rendered once from the context.
 Json render_report(const BuildContext& context);
+// report.json's kernel.build: how the final kernel was had (from the image store, or made) and
+// what its compiles got from ccache (local, remote storage) or compiled (here or on distcc workers).
+Json kernel_build_report(const BuildContext& context);
 std::string render_summary(const Json& report, const std::vector<profiles::OptionSetting>& kept);
 // The candidates the final config keeps, each with why (pruning evidence, the profile, the pool).
 std::vector<profiles::OptionSetting> kept_options(const BuildContext& context);

@@ -38,7 +38,8 @@ Result<BuildResult> build_kernel_only(BuildContext& context) {
     result.passed = true;
     result.out_dir = context.request.out_dir;
     result.report = {{"kernel", {{"version", context.tree.version}, {"arch", context.tree.arch->name},
-                                 {"bytes", fs::file_size(image)}, {"config_hash", sha256_hex(context.kernel.config)}}}};
+                                 {"bytes", fs::file_size(image)}, {"config_hash", sha256_hex(context.kernel.config)},
+                                 {"build", kernel_build_report(context)}}}};
     result.summary_markdown = str("kernel ", context.tree.version, ": ", image.string(), " (", human_bytes(fs::file_size(image)), ")\n");
     return result;
 }

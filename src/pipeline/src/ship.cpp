@@ -99,6 +99,16 @@ std::vector<profiles::OptionSetting> kept_options(const BuildContext& context) {
     return kept;
 }
 
+Json kernel_build_report(const BuildContext& context) {
+    const auto& built = context.kernel_build;
+    const auto& farm = context.request.scale_out;
+    return Json{{"from_store", built.from_store},
+                {"seconds", built.seconds},
+                {"compiles", built.compiles ? pruner::compile_stats_json(*built.compiles) : Json(nullptr)},
+                {"distcc_hosts", farm.distcc_hosts.empty() ? Json(nullptr) : Json(farm.distcc_hosts)},
+                {"cache_url", farm.cache_url.empty() ? Json(nullptr) : Json(without_password(farm.cache_url))}};
+}
+
 Json render_report(const BuildContext& context) {
     const auto& verified = context.verified;
     const auto& image = context.image;
@@ -116,17 +126,7 @@ Json render_report(const BuildContext& context) {
                         {"image", kernel_file_name(context)}, {"bytes", context.kernel.bytes},
                         {"config_hash", context.kernel.config_hash}, {"options_on_top_of_tinyconfig", kept.size()}};
     if (!context.start.pool_absent.empty()) report["kernel"]["pool_absent"] = context.start.pool_absent;
-    {
-        // How the final kernel was had: from the image store (no build), or made, and what its
-        // compiles got from ccache (local, remote storage) or compiled (here or on distcc workers).
-        const auto& built = context.kernel_build;
-        const auto& farm = context.request.scale_out;
-        report["kernel"]["build"] = {{"from_store", built.from_store},
-                                     {"seconds", built.seconds},
-                                     {"compiles", built.compiles ? pruner::compile_stats_json(*built.compiles) : Json(nullptr)},
-                                     {"distcc_hosts", farm.distcc_hosts.empty() ? Json(nullptr) : Json(farm.distcc_hosts)},
-                                     {"cache_url", farm.cache_url.empty() ? Json(nullptr) : Json(without_password(farm.cache_url))}};
-    }
+    report["kernel"]["build"] = kernel_build_report(context);
     report["image"] = {{"file", image.image.filename().string()}, {"initramfs_bytes", image.image_bytes},
                        {"content_bytes", image.content_bytes}, {"entries", image.entries},
                        {"compression", image.compression}};

@@ -345,3 +345,102 @@ TEST_CASE("kernel builder: the build lock lives in the user's cache directory", 
     REQUIRE(builder->build("CONFIG_A=y\n"));
     CHECK(fs::exists(dir->path() / "cache" / "kernel-build.lock"));
 }
+
+TEST_CASE("parse_ccache_stats_log: local hits, remote hits, misses, and calls ccache could not cache", "[pruner][builder]") {
+    const auto stats = parse_ccache_stats_log("# init/main.c\ndirect_cache_hit\nlocal_storage_hit\nlocal_storage_read_hit\n"
+                                              "# kernel/fork.c\ndirect_cache_hit\nlocal_storage_miss\nremote_storage_hit\n"
+                                              "remote_storage_read_hit\n"
+                                              "# kernel/exit.c\ncache_miss\ndirect_cache_miss\nlocal_storage_miss\nremote_storage_miss\n"
+                                              "remote_storage_error\nlocal_storage_write\n"
+                                              "# usr/initramfs_data.S\nunsupported_code_directive\n");
+    CHECK(stats.calls == 4);
+    CHECK(stats.local_hits == 1);
+    CHECK(stats.remote_hits == 1);
+    CHECK(stats.misses == 1);
+    CHECK(stats.cacheable() == 3);
+    CHECK(stats.remote_errors == 1);
+    CHECK(parse_ccache_stats_log("").calls == 0);
+}
+
+TEST_CASE("kernel builder: distcc workers and ccache's remote storage reach make's environment", "[pruner][builder]") {
+    REQUIRE(find_program("ccache")); // scripts/setup installs them: a missing one fails here, by name
+    REQUIRE(find_program("distcc"));
+    auto dir = TempDir::create("tinyx-scale-out-");
+    REQUIRE(dir);
+    KernelBuildOptions options = fake_build_options(dir->path());
+    options.ccache = true;
+    options.lock_file.clear();
+    // The fake build records the environment it got and leaves a stats log as ccache would.
+    REQUIRE(write_file_atomic(options.tree.root / "Makefile",
+                              "olddefconfig:\n\t@true\n"
+                              "bzImage:\n\tmkdir -p $(O)/arch/x86/boot\n\tcp $(O)/.config $(O)/arch/x86/boot/bzImage\n"
+                              "\tenv | sort > $(O)/make-env\n"
+                              "\tprintf '# a.c\\ncache_miss\\n# b.c\\nremote_storage_hit\\n' > $$CCACHE_STATSLOG\n"));
+    options.scale_out.distcc_hosts = "127.0.0.2/3 127.0.0.3/5";
+    options.scale_out.cache_url = "redis://127.0.0.1:6379";
+    auto builder = KernelBuilder::create(options);
+    REQUIRE(builder);
+    auto argv = builder->make_argv("bzImage");
+    auto has = [&](const std::string& a) { return std::find(argv.begin(), argv.end(), a) != argv.end(); };
+    CHECK(has("-j8")); // the hosts' slots (distcc -j), more than this machine's CPUs
+    CHECK(has("CC=ccache gcc"));
+    auto built = builder->build("CONFIG_A=y\n");
+    REQUIRE(built);
+    REQUIRE(built->ok);
+    auto env = read_file(dir->path() / "build" / "make-env");
+    REQUIRE(env);
+    CHECK(env->find("\nCCACHE_PREFIX=distcc\n") != std::string::npos);
+    CHECK(env->find("\nDISTCC_HOSTS=127.0.0.2/3 127.0.0.3/5\n") != std::string::npos);
+    CHECK(env->find("\nCCACHE_REMOTE_STORAGE=redis://127.0.0.1:6379\n") != std::string::npos);
+    CHECK(env->find("\nKBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970\n") != std::string::npos);
+    REQUIRE(built->compiles);
+    CHECK(built->compiles->calls == 2);
+    CHECK(built->compiles->misses == 1);
+    CHECK(built->compiles->remote_hits == 1);
+    // Builds run side by side on the workers: one lock per build dir, not the machine's.
+    CHECK(fs::exists(dir->path() / "build.lock"));
+
+    SECTION("without ccache, make calls distcc itself") {
+        options.ccache = false;
+        options.scale_out.cache_url.clear();
+        auto plain = KernelBuilder::create(options);
+        REQUIRE(plain);
+        auto plain_argv = plain->make_argv("bzImage");
+        CHECK(std::find(plain_argv.begin(), plain_argv.end(), "CC=distcc gcc") != plain_argv.end());
+    }
+    SECTION("remote storage needs ccache") {
+        options.ccache = false;
+        auto refused = KernelBuilder::create(options);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().exit == Exit::bad_input);
+    }
+}
+
+TEST_CASE("kernel builder: a parallel slot builds in a build dir of its own, into the same image store", "[pruner][builder]") {
+    auto dir = TempDir::create("tinyx-slot-");
+    REQUIRE(dir);
+    KernelBuildOptions options = fake_build_options(dir->path());
+    options.slot = 1;
+    auto slot = KernelBuilder::create(options);
+    REQUIRE(slot);
+    CHECK(slot->build_dir() == dir->path() / "build-slot2");
+    CHECK(slot->image_store().dir() == dir->path() / "build-images");
+    auto built = slot->build("CONFIG_A=y\n");
+    REQUIRE(built);
+    REQUIRE(built->ok);
+    CHECK(built->kernel.image.parent_path() == dir->path() / "build-images");
+    options.slot = 0;
+    auto first = KernelBuilder::create(options);
+    REQUIRE(first);
+    CHECK(first->image_store().find(built->kernel.config_hash)); // slot 1 sees what slot 2 built
+}
+
+TEST_CASE("classify_build_failure: distcc without its local fallback is the machine's fault", "[pruner][builder]") {
+    ProcessResult failed;
+    failed.exit_code = 2;
+    auto fault = classify_build_failure(
+        failed, "distcc[9] (dcc_build_somewhere) ERROR: failed to distribute and fallbacks are disabled\n", std::nullopt);
+    REQUIRE(fault);
+    CHECK(fault->retryable);
+    CHECK(fault->what.find("distcc") != std::string::npos);
+}

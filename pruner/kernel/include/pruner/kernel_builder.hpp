@@ -49,7 +49,8 @@ struct ScaleOut {
 // What the compiles of one build got from ccache (its stats log): served from this machine's
 // cache, from the remote storage, or compiled (here or on a distcc worker).
 struct CompileStats {
-    int calls = 0;       // compiler calls ccache could cache
+    int calls = 0;       // compiler calls ccache saw (probes and .incbin files included)
+    int cacheable() const { return local_hits + remote_hits + misses; } // ccache's "cacheable calls"
     int local_hits = 0;
     int remote_hits = 0;
     int misses = 0;

@@ -85,7 +85,7 @@ ItemSet candidates_beyond(std::string_view start_resolved, std::string_view alln
 Json retried_report(const EngineResult& result);
 // {"jobs": N, "started_ahead": .., "used_ahead": .., "most_at_once": ..}: how many trials ran in parallel.
 Json parallel_report(const EngineResult& result);
-// {"calls", "local_hits", "remote_hits", "misses", "remote_errors"} of ccache's stats.
+// {"calls", "cacheable", "local_hits", "remote_hits", "misses", "remote_errors"} of ccache's stats.
 Json compile_stats_json(const CompileStats& stats);
 
 // Read a candidates file: one symbol a line, with or without CONFIG_; # comments.
