@@ -7,7 +7,9 @@
 #      - runner C with the image store A wrote to (a shared directory): builds made, kernel identical.
 #   2. The leaf pool (bench/profiles/leaf-pool.json) pruned by real kernel builds and boots with
 #      --jobs 1 and --jobs 2, each from an empty image store: final config, trials, wall time.
-#   3. The model (bench/scale-out-model.py): the engine itself replayed on an oracle whose verdicts
+#   3. --jobs 1 and --jobs 2 on the check-config oracle over all of defconfig's candidates, 3 hidden sets
+#      of 20 (bench/prune-oracle.sh's): the same trials and final config; wall times.
+#   4. The model (bench/scale-out-model.py): the engine itself replayed on an oracle whose verdicts
 #      are the real run's and whose trial costs are the journal's, for 1/4/16 workers and 1/2/4 slots;
 #      checked against the real --jobs 1 and --jobs 2 walls of step 2.
 #
@@ -60,6 +62,33 @@ if [ -z "${SKIP_LEAF:-}" ]; then
 fi
 cmp "$dir/leaf-1/config" "$dir/leaf-2/config" || die "--jobs 2 reached another config than --jobs 1"
 
+log "scale-out: --jobs 1 and 2 on the check-config oracle, all of defconfig's candidates"
+start_config="$SRC/arch/x86/configs/x86_64_defconfig"
+cat >"$dir/oracle.sh" <<'ORACLE'
+#!/bin/sh
+for s in $HIDDEN; do grep -q "^CONFIG_$s=[ym]\$" "$1" || exit 1; done
+ORACLE
+chmod +x "$dir/oracle.sh"
+"$TINYX" -q prune --kernel-src "$SRC" --config "$start_config" --check-config true --out "$dir/oracle-all" >/dev/null
+"$PYTHON" - "$dir/oracle-all/report.json" >"$dir/oracle-sets" <<'PY'
+import json, random, sys
+p = json.load(open(sys.argv[1]))["pruning"]
+pool = sorted(p["removed"] + p["required"])
+for seed in range(3):
+    print(" ".join(sorted(random.Random(1000 + seed).sample(pool, 20))))
+PY
+n=0
+while read -r hidden; do
+    n=$((n + 1))
+    for jobs in 1 2; do
+        t0=$(date +%s.%N)
+        HIDDEN="$hidden" "$TINYX" -q prune --kernel-src "$SRC" --config "$start_config" --check-config "$dir/oracle.sh" \
+            --jobs $jobs --out "$dir/oracle-$n-$jobs" >/dev/null
+        echo "$(date +%s.%N) - $t0" | bc -l >"$dir/oracle-$n-$jobs.wall"
+    done
+    cmp -s "$dir/oracle-$n-1/config" "$dir/oracle-$n-2/config" || die "oracle set $n: --jobs 2 reached another config"
+done <"$dir/oracle-sets"
+
 log "scale-out: the model, replayed on the leaf run's journal"
 "$PYTHON" "$BENCH/scale-out-model.py" --tinyx "$TINYX" --kernel-src "$SRC" --prune-dir "$dir/leaf-1/prune" \
     --warm-build "$(python3 -c "import json; print(json.load(open('$dir/b.json'))['kernel']['build']['seconds'])")" \
@@ -77,7 +106,14 @@ for jobs in (1, 2):
     p = r["pruning"]
     leaf[jobs] = {"wall": int(open(os.path.join(d, f"leaf-{jobs}.wall")).read()), "trials": p["trials"], "builds": p["builds"],
                   "required": p["required"], "parallel": p["parallel"], "seconds": p["seconds"]}
-result = {"commit": commit,
+oracle = []
+for n in (1, 2, 3):
+    one, two = (load(f"oracle-{n}-{j}/report.json") for j in (1, 2))
+    key = lambda r: [(t["id"], t["config_hash"], t["verdict"]) for t in r["trials"]]
+    oracle.append({"set": n, "same_trials": key(one) == key(two), "trials": one["pruning"]["trials"],
+                   "kept": len(one["pruning"]["required"]), "parallel": two["pruning"]["parallel"],
+                   "wall": [float(open(os.path.join(d, f"oracle-{n}-{j}.wall")).read()) for j in (1, 2)]})
+result = {"commit": commit, "oracle": oracle,
           "cache": {"cold_seconds": a["seconds"], "remote_seconds": b["seconds"], "ratio": b["seconds"] / a["seconds"],
                     "remote_share": b["compiles"]["remote_hits"] / b["compiles"]["cacheable"], "cold": a["compiles"], "remote": b["compiles"],
                     "store_from_store": c["from_store"], "store_compiles": c["compiles"]},
@@ -85,4 +121,5 @@ result = {"commit": commit,
 json.dump(result, open(out, "w"), indent=1)
 print(json.dumps(result["cache"], indent=1))
 print({j: (v["wall"], v["trials"], v["builds"], v["parallel"]) for j, v in leaf.items()})
+print(oracle)
 PY

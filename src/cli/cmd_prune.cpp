@@ -89,12 +89,7 @@ Result<int> run_prune(const PruneOptions& options) {
         TRY_ASSIGN(auto trials, pruner::make_kernel_boot_evaluator(build, boot, confirm_runs));
         request.evaluator = trials.evaluator;
         request.evaluator_identity = trials.identity;
-        for (int slot = 1; slot < options.scale_out.jobs; ++slot) { // each slot its own build dir
-            auto slot_build = build;
-            slot_build.slot = slot;
-            TRY_ASSIGN(auto more, pruner::make_kernel_boot_evaluator(slot_build, boot, confirm_runs));
-            request.slot_evaluators.push_back(more.evaluator);
-        }
+        TRY_ASSIGN(request.slot_evaluators, pruner::make_slot_evaluators(build, boot, confirm_runs, options.scale_out.jobs));
         if (options.strategy == "trace" && options.coverage_file.empty()) {
             TRY_ASSIGN(auto start_text, read_file(options.config));
             pruner::CoverageRequest trace;

@@ -73,6 +73,23 @@ KernelTrialEvaluator::BootTest harness_boot_test(harness::BootRequest base) {
     };
 }
 
+Result<std::vector<std::shared_ptr<TrialEvaluator>>> make_slot_evaluators(const KernelBuildOptions& build,
+                                                                          const harness::BootRequest& boot,
+                                                                          int confirm_runs, int jobs) {
+    std::vector<std::shared_ptr<TrialEvaluator>> slots;
+    if (jobs > 1 && build.scale_out.distcc_hosts.empty())
+        log::warn(str("--jobs ", jobs, " without --distcc-hosts: this machine builds one kernel at a time, so the slots only "
+                      "overlap a boot with the next build, and a trial started on a guess that proves wrong holds the build "
+                      "lock; expect no gain (docs/scale-out.md)"));
+    for (int slot = 1; slot < jobs; ++slot) {
+        auto slot_build = build;
+        slot_build.slot = slot;
+        TRY_ASSIGN(auto more, make_kernel_boot_evaluator(slot_build, boot, confirm_runs));
+        slots.push_back(more.evaluator);
+    }
+    return slots;
+}
+
 } // namespace tinyx::pruner
 
 namespace tinyx::pruner {

@@ -60,6 +60,10 @@ std::optional<std::pair<State, bool>> Engine::next_unknown() {
     dry.m_lookahead = &lookahead;
     (void)dry.run(m_start_state, m_candidates); // ends at the first unknown state, or finishes
     if (!lookahead.stopped_at) return std::nullopt;
+    // Stopped at a trial that ended in an error (a machine fault): the search stops there too, if it
+    // gets there; nothing after it is worth starting, and it is not run again.
+    if (m_parallel->finished.count(lookahead.stopped_at->hash) || m_parallel->is_running(lookahead.stopped_at->hash))
+        return std::nullopt;
     return std::make_pair(std::move(*lookahead.stopped_at), lookahead.expect_pass);
 }
 

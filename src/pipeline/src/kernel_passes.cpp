@@ -117,12 +117,7 @@ Result<void> prune_kernel(BuildContext& context) {
     prune.evaluator = evaluator.evaluator;
     prune.evaluator_identity = evaluator.identity;
     prune.jobs = request.jobs;
-    for (int slot = 1; slot < request.jobs; ++slot) { // each slot its own build dir, one image store
-        auto slot_build = build;
-        slot_build.slot = slot;
-        TRY_ASSIGN(auto more, pruner::make_kernel_boot_evaluator(slot_build, context.boot, 2));
-        prune.slot_evaluators.push_back(more.evaluator);
-    }
+    TRY_ASSIGN(prune.slot_evaluators, pruner::make_slot_evaluators(build, context.boot, 2, request.jobs));
     prune.out_dir = prune_dir;
     prune.resume = request.resume;
     std::optional<pruner::Coverage> coverage; // strategy trace

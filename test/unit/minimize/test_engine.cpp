@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -366,6 +367,7 @@ struct ParallelRun {
     Result<EngineResult> result;
     int evaluations = 0;
     std::set<std::string> evaluated; // state hashes, every slot
+    std::map<std::string, int> times; // how often each state was evaluated
 };
 
 ParallelRun run_with_jobs(FakeDomain& d, const std::function<bool(const ItemSet&)>& judge, const std::string& strategy,
@@ -384,7 +386,7 @@ ParallelRun run_with_jobs(FakeDomain& d, const std::function<bool(const ItemSet&
     options.hint = hint;
     options.jobs = jobs;
     for (int slot = 1; slot < jobs; ++slot) options.slot_evaluators.push_back(slots[std::size_t(slot)].get());
-    ParallelRun out{Error::internal("not run"), 0, {}};
+    ParallelRun out{Error::internal("not run"), 0, {}, {}};
     {
         Engine engine(d, *slots.front(), options);
         out.result = engine.run(d.make_state(all_of(d)), all_of(d));
@@ -392,6 +394,7 @@ ParallelRun run_with_jobs(FakeDomain& d, const std::function<bool(const ItemSet&
     for (const auto& slot : slots) {
         out.evaluations += slot->calls;
         out.evaluated.insert(slot->hashes.begin(), slot->hashes.end());
+        for (const auto& hash : slot->hashes) ++out.times[hash];
     }
     return out;
 }
@@ -461,4 +464,7 @@ TEST_CASE("engine: with --jobs, a machine fault stops the run only when the sear
     REQUIRE(unaffected.result);
     CHECK(unaffected.result->final_state.hash == one.result->final_state.hash);
     CHECK(unaffected.result->trials.size() == one.result->trials.size());
+    // No state is evaluated twice, the faulted one included.
+    for (const auto& [hash, times] : unaffected.times) CHECK(times == 1);
+    for (const auto& [hash, times] : faulted.times) CHECK(times == 1);
 }

@@ -49,4 +49,12 @@ struct KernelBootEvaluator {
 Result<KernelBootEvaluator> make_kernel_boot_evaluator(KernelBuildOptions build, harness::BootRequest boot,
                                                        int confirm_runs);
 
+// The evaluators of --jobs' extra slots (slot k builds in <build dir>-slot<k+1>, into the same image
+// store). Warns when the slots' builds share this machine: without distcc workers one kernel is
+// built at a time, so slots only overlap a boot with the next build, and a trial started on a wrong
+// guess holds the build lock (docs/scale-out.md's model: 1.1-1.5x the wall time of --jobs 1).
+Result<std::vector<std::shared_ptr<TrialEvaluator>>> make_slot_evaluators(const KernelBuildOptions& build,
+                                                                          const harness::BootRequest& boot,
+                                                                          int confirm_runs, int jobs);
+
 } // namespace tinyx::pruner
