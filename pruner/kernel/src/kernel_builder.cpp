@@ -338,8 +338,10 @@ Result<std::optional<BuildFault>> KernelBuilder::run_make(BuildOutcome& outcome,
         outcome.log_tail.push_back(str("make ", image_target(), " ", run.describe(), " (log: ", log_path.string(), ")"));
         return std::optional<BuildFault>{};
     }
-    if (stats_log != m_environment.end())
-        if (auto log = read_file(stats_log->second)) outcome.compiles = parse_ccache_stats_log(*log);
+    if (stats_log != m_environment.end()) { // no log: make had nothing to compile
+        auto log = read_file(stats_log->second);
+        outcome.compiles = parse_ccache_stats_log(log ? *log : std::string());
+    }
     const KernelStore store = image_store();
     outcome.kernel.image = m_options.build_dir / image_path();
     outcome.kernel.bytes = std::size_t(fs::file_size(outcome.kernel.image, ec));
