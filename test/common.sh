@@ -63,6 +63,14 @@ kept_kernel_build_dir() {
     [ -n "$dir" ] && [ -f "$dir/vmlinux" ] || fail "no kept kernel build directory in $cache/kernel-build"
     echo "$dir"
 }
+# hidden_set_oracle FILE: a --check-config oracle that passes iff every option of $HIDDEN is on.
+hidden_set_oracle() {
+    cat >"$1" <<'ORACLE'
+#!/bin/sh
+for s in $HIDDEN; do grep -q "^CONFIG_$s=[ym]\$" "$1" || { echo "missing CONFIG_$s"; exit 1; }; done
+ORACLE
+    chmod +x "$1"
+}
 HTTPD_HOST_TEST='curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx'
 httpd_example_image() { # OUT_DIR COMPRESSION
     expect_status 0 "$TINYX" rootfs --app busybox-static --run "busybox httpd -f -p 80 -h /www" \

@@ -8,12 +8,7 @@ SRC=$(kernel_tree)
 require_program python3
 START="$SRC/arch/x86/configs/x86_64_defconfig"
 
-# The oracle: pass iff every option of $HIDDEN is enabled.
-cat >"$WORK/oracle.sh" <<'ORACLE'
-#!/bin/sh
-for s in $HIDDEN; do grep -q "^CONFIG_$s=[ym]\$" "$1" || { echo "missing CONFIG_$s"; exit 1; }; done
-ORACLE
-chmod +x "$WORK/oracle.sh"
+hidden_set_oracle "$WORK/oracle.sh"
 export HIDDEN="VIRTIO_NET IPV6 E1000 HID_GENERIC"
 # A pool mixing needed options, their parents, and unrelated ones.
 cat >"$WORK/pool" <<'POOL'

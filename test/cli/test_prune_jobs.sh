@@ -8,11 +8,7 @@ source "$(dirname "$0")/../common.sh"
 SRC=$(kernel_tree)
 require_program python3
 START="$SRC/arch/x86/configs/x86_64_defconfig"
-cat >"$WORK/oracle.sh" <<'ORACLE'
-#!/bin/sh
-for s in $HIDDEN; do grep -q "^CONFIG_$s=[ym]\$" "$1" || { echo "missing CONFIG_$s"; exit 1; }; done
-ORACLE
-chmod +x "$WORK/oracle.sh"
+hidden_set_oracle "$WORK/oracle.sh"
 printf '%s\n' NET INET IPV6 NETDEVICES NET_CORE VIRTIO_NET E1000 NET_VENDOR_INTEL ETHERNET PCI HID HID_GENERIC \
     USB_HID INPUT_EVDEV SOUND SND SND_HDA_INTEL USB_SUPPORT USB EXT4_FS NFS_FS INPUT_JOYSTICK NET_9P VIRTIO_BLK \
     SERIAL_8250 PCCARD CPU_FREQ HIBERNATION NETFILTER NET_SCHED >"$WORK/pool"
