@@ -20,7 +20,7 @@ SURVEY = {
     "median_response_ms": {"Go / rump": 2.385, "Java / OSv": 0.771, "Go / Docker": 0.341, "Go / Debian VM": 0.705},
 }
 
-data = {k: load(k) for k in ("machine", "build", "sizes", "latency", "boot", "platforms", "oracle", "pruning")}
+data = {k: load(k) for k in ("machine", "build", "sizes", "latency", "boot", "platforms", "oracle", "pruning", "file-trace")}
 provenance = load("provenance") or {}
 data["survey_reference"] = SURVEY
 json.dump({k: v for k, v in data.items() if v is not None}, open(os.path.join(out, "results.json"), "w"), indent=1)
@@ -170,6 +170,24 @@ if bl and bl["apps"]:
         ver = v.get("verify") or {}
         md.append(f"| {app} | {mb(v['kernel_bytes'])} | {mb(v['initramfs_bytes'])} | {wall} "
                   f"| {ver.get('passed', '?')}/{ver.get('boots', '?')} |")
+    md.append("")
+
+ft = data["file-trace"]
+if ft and ft["apps"]:
+    md += ["## File pruning with one traced boot (stage file-trace)", ""] + provenance_line("file-trace") + [
+        "Image vs everything gathered; the traced search vs the untraced group search over the same candidates, "
+        "both in this run.", "",
+        "| app | gathered (files) | image before | image after (files) | candidates (touched) | traced: trials, time "
+        "| untraced: trials, time | traced / untraced | verify | memory |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in ft["apps"]:
+        u = r.get("untraced")
+        md.append(f"| {r['app']} | {mb(r['gathered_content_bytes'])} | {mb(r['image_bytes_before'])} "
+                  f"| {mb(r['image_bytes'])} ({mb(r['content_bytes'])}, {r['content_bytes'] / r['gathered_content_bytes']:.1%}) "
+                  f"| {r['candidates']:,} ({r['touched']}) | {r['traced']['trials']}, {r['traced']['seconds']:.0f} s "
+                  f"| {str(u['trials']) + ', ' + format(u['seconds'], '.0f') + ' s' if u else '–'} "
+                  f"| {x(r.get('traced_to_untraced_seconds'))} | {r['verify']['passed']}/{r['verify']['boots']} "
+                  f"| {r['memory']['verified_mb']} MB |")
     md.append("")
 
 open(os.path.join(out, "results.md"), "w").write("\n".join(md))

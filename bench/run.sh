@@ -9,11 +9,12 @@
 #   bench/run.sh [--stages LIST] [--out DIR] [--skip-slow] [--with-real-pruning] [--no-deps]
 #
 #   --stages LIST         comma-separated, in this order by default:
-#                         deps,build,images,sizes,latency,boot,platforms,containers,arm64,oracle,pruning,scale-out,report
+#                         deps,build,images,sizes,latency,boot,platforms,containers,arm64,oracle,pruning,scale-out,file-trace,report
 #                         (platforms: qemu-pc vs qemu-microvm builds of the same app; containers: the
 #                         container image of go-hello and nginx beside the tinyx VM built from it; arm64:
 #                         the shipped arm64 nginx profile's size and boot, cross-built and emulated; scale-out: fresh
-#                         runners against a shared ccache and image store, --jobs 1 vs 2, the scale-out model)
+#                         runners against a shared ccache and image store, --jobs 1 vs 2, the scale-out model; file-trace:
+#                         file pruning with one traced boot vs the untraced search, Python, Node.js, PostgreSQL)
 #   --out DIR             output directory (default out/bench; or $OUT)
 #   --skip-slow           build no kernels: leave out the build, platforms, arm64 and scale-out stages and the pruning stage's
 #                         real runs (the leaf pool, ~1 h; the stage reports earlier results)
@@ -26,7 +27,7 @@
 #   REQUESTS=200 BOOTS=2 ORACLE_K=5 ACCEL=tcg bench/run.sh --skip-slow --out /tmp/bench
 set -eu -o pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
-stages=deps,build,images,sizes,latency,boot,platforms,containers,arm64,oracle,pruning,scale-out,report
+stages=deps,build,images,sizes,latency,boot,platforms,containers,arm64,oracle,pruning,scale-out,file-trace,report
 skip_slow=0
 while [ $# -gt 0 ]; do
     case $1 in
@@ -44,6 +45,7 @@ if [ $skip_slow = 1 ]; then
     stages=${stages//platforms/}
     stages=${stages//arm64/}
     stages=${stages//scale-out/}
+    stages=${stages//file-trace/}
     export SKIP_SLOW=1
     [ "${RUN_REAL_PRUNING:-0}" = 1 ] && { echo "bench/run.sh: --skip-slow and --with-real-pruning contradict" >&2; exit 2; }
 fi
@@ -60,7 +62,7 @@ for stage in "${list[@]}"; do
     t0=$(date +%s)
     case $stage in
         report) "$PYTHON" "$BENCH/report.py" "$OUT" ;;
-        build|images|sizes|latency|boot|platforms|containers|arm64|oracle|pruning|scale-out) "$BENCH/stage-$stage.sh" ;;
+        build|images|sizes|latency|boot|platforms|containers|arm64|oracle|pruning|scale-out|file-trace) "$BENCH/stage-$stage.sh" ;;
         *) die "unknown stage $stage" ;;
     esac
     log "=== stage $stage: $(( $(date +%s) - t0 )) s ==="

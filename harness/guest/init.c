@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <limits.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +174,7 @@ struct params {
     int port_count;
     int wait_seconds;
     int keep_running;
+    int trace; /* tinyx.trace=1: the file trace */
     int have_nonce;
     char* env[MAX_ENV]; /* tinyx.env=: over the image's environment */
     int env_count;
@@ -199,6 +202,9 @@ static void take_channel_param(struct params* p, char* word) {
         }
     } else if (starts_with(word, TINYX_PARAM_ENV)) {
         if (p->env_count < MAX_ENV && strchr(word + strlen(TINYX_PARAM_ENV), '=')) p->env[p->env_count++] = word + strlen(TINYX_PARAM_ENV);
+    } else if (starts_with(word, TINYX_PARAM_TRACE)) {
+        p->trace = atoi(word + strlen(TINYX_PARAM_TRACE)) != 0;
+        if (p->trace) p->keep_running = 1; /* the host asks for the trace after its test, then ends the VM */
     } else if (starts_with(word, TINYX_PARAM_KEEP)) {
         p->keep_running = atoi(word + strlen(TINYX_PARAM_KEEP)) != 0;
     } else if (starts_with(word, TINYX_PARAM_WAIT)) {
@@ -639,12 +645,132 @@ static void run_guest_test(const struct params* p, struct config* c, pid_t app) 
     }
 }
 
-/* No test: keep the app running (the host test runs against it; the host ends QEMU). */
+/* ---- the file trace (harness/protocol.h, 5.) ---- */
+
+static struct timespec trace_start;
+
+/* Strict atime on /, then the clock: from now on every access of an entry sets its access time to
+ * at least trace_start (both read the kernel's coarse clock). */
+static void start_trace(void) {
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_STRICTATIME, NULL) != 0)
+        warn("cannot remount / with strict atime (%s): the trace sees only each entry's first access", strerror(errno));
+    clock_gettime(CLOCK_REALTIME_COARSE, &trace_start);
+}
+
+static int touched_since_start(const struct stat* st) {
+    return st->st_atim.tv_sec > trace_start.tv_sec ||
+           (st->st_atim.tv_sec == trace_start.tv_sec && st->st_atim.tv_nsec >= trace_start.tv_nsec);
+}
+
+/* "<type> <path>" with bytes below 0x20, 0x7f and '%' as %XX: a marker stays on one line. */
+static int report_touched(char type, const char* path) {
+    char value[900];
+    size_t n = 0;
+    value[n++] = type;
+    value[n++] = ' ';
+    for (const unsigned char* c = (const unsigned char*)path; *c; c++) {
+        if (n + 4 >= sizeof value) {
+            warn("file trace: path too long to report: %.80s...", path);
+            return 0;
+        }
+        if (*c < 0x20 || *c == 0x7f || *c == '%') n += (size_t)snprintf(value + n, 4, "%%%02X", *c);
+        else value[n++] = (char)*c;
+    }
+    value[n] = '\0';
+    marker(TINYX_EVENT_TOUCHED, value);
+    return 1;
+}
+
+/* Walks the root file system (not the mounts on it), reporting what was touched. Each entry's
+ * times are read before the walk opens it, and directories are opened with O_NOATIME: the walk
+ * itself changes nothing it reports. */
+static int walk_touched(char* path, size_t length, dev_t root_dev) {
+    int count = 0;
+    int fd = open(length ? path : "/", O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
+    if (fd < 0) return 0;
+    DIR* dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return 0;
+    }
+    struct dirent* entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+        size_t name_length = strlen(entry->d_name);
+        if (length + 1 + name_length >= PATH_MAX) continue;
+        path[length] = '/';
+        memcpy(path + length + 1, entry->d_name, name_length + 1);
+        struct stat st;
+        if (lstat(path, &st) == 0 && st.st_dev == root_dev) {
+            if (S_ISDIR(st.st_mode)) {
+                if (touched_since_start(&st)) count += report_touched('d', path);
+                count += walk_touched(path, length + 1 + name_length, root_dev);
+            } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+                if (touched_since_start(&st)) count += report_touched(S_ISLNK(st.st_mode) ? 'l' : 'f', path);
+            }
+        }
+        path[length] = '\0';
+    }
+    closedir(dir);
+    return count;
+}
+
+static void dump_trace(void) {
+    struct stat root;
+    char count_text[32];
+    int count = 0;
+    if (lstat("/", &root) == 0) {
+        static char path[PATH_MAX];
+        path[0] = '\0';
+        if (touched_since_start(&root)) count += report_touched('d', "/");
+        count += walk_touched(path, 0, root.st_dev);
+    }
+    snprintf(count_text, sizeof count_text, "%d", count);
+    marker(TINYX_EVENT_TRACE_END, count_text);
+}
+
+/* What the host sends after the parameters: TINYX_TRACE_DUMP lines. */
+static int channel_readable = 1;
+
+static void read_host_requests(void) {
+    static char pending[256];
+    static size_t length;
+    if (channel_fd < 0 || !channel_readable) return;
+    struct pollfd wait = {channel_fd, POLLIN, 0};
+    if (poll(&wait, 1, 0) <= 0) return;
+    ssize_t n = read(channel_fd, pending + length, sizeof pending - 1 - length);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+        channel_readable = 0; /* hung up: nothing more will come */
+        return;
+    }
+    length += (size_t)n;
+    pending[length] = '\0';
+    char* newline;
+    while ((newline = strchr(pending, '\n')) != NULL) {
+        *newline = '\0';
+        if (newline > pending && newline[-1] == '\r') newline[-1] = '\0';
+        if (strcmp(pending, TINYX_TRACE_DUMP) == 0) dump_trace();
+        length -= (size_t)(newline + 1 - pending);
+        memmove(pending, newline + 1, length + 1);
+    }
+    if (length == sizeof pending - 1) length = 0; /* a line too long for any request */
+}
+
+/* No test: keep the app running (the host test runs against it; the host ends QEMU), answering
+ * the host's requests on the channel. */
 static void keep_running(pid_t app) {
     for (;;) {
+        read_host_requests();
+        const int listening = channel_fd >= 0 && channel_readable;
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
+        pid_t pid = waitpid(-1, &status, listening ? WNOHANG : 0);
         if (pid < 0 && errno == EINTR) continue;
+        if (pid == 0) { /* nothing ended: wait for the host's next line, a while */
+            struct pollfd wait = {channel_fd, POLLIN, 0};
+            poll(&wait, 1, 200);
+            continue;
+        }
         if (pid < 0) {
             sleep(1); /* no children now; orphans may be handed to us later */
             continue;
@@ -682,6 +808,7 @@ int main(int argc, char** argv, char** envp) {
     configure_network();
 
     pid_t app = 0;
+    if (params.trace) start_trace();
     if (config.run_count > 0) {
         app = start(config.run, config.env, &config);
         if (app < 0) fail("cannot fork the app");

@@ -11,6 +11,7 @@
 #include "core/strings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -103,8 +104,10 @@ GuestParams guest_params(const BootRequest& request, std::string nonce) {
     params.guest_test = request.test.guest_test;
     params.wait_ports = ports_to_wait_for(request);
     params.wait_seconds = int(std::clamp(std::min(double(request.test.port_wait_seconds), request.test.timeout_seconds), 1.0, 86400.0));
-    params.keep_running_after_test = !request.test.host_test.empty();
+    // A host test runs after the guest's; a file trace is asked for after both.
+    params.keep_running_after_test = !request.test.host_test.empty() || request.test.trace_files;
     params.env = request.test.env;
+    params.trace_files = request.test.trace_files;
     return params;
 }
 
@@ -173,7 +176,26 @@ struct Observation {
     std::optional<std::string> app_exited;
     std::optional<std::string> init_error;
     std::optional<std::string> wrong_protocol; // the init said hello with another version
+    std::optional<long long> trace_end;        // the count the init's trace-end carried
 };
+
+// A "touched" marker's value: "<type> <path>", %XX escapes undone.
+std::optional<FileTrace::Entry> parse_touched(const std::string& value) {
+    if (value.size() < 3 || value[1] != ' ' || (value[0] != 'f' && value[0] != 'l' && value[0] != 'd')) return std::nullopt;
+    FileTrace::Entry entry;
+    entry.type = value[0];
+    for (std::size_t i = 2; i < value.size(); ++i) {
+        if (value[i] == '%' && i + 2 < value.size() && std::isxdigit((unsigned char)value[i + 1]) &&
+            std::isxdigit((unsigned char)value[i + 2])) {
+            entry.path += char(std::stoi(value.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            entry.path += value[i];
+        }
+    }
+    if (entry.path.empty() || entry.path[0] != '/') return std::nullopt;
+    return entry;
+}
 
 std::optional<int> parse_status(const std::string& value) {
     if (value.empty() || value.size() > 6) return std::nullopt;
@@ -226,6 +248,9 @@ class BootSession {
     ChannelParser m_channel_parser;
     ConsoleParser m_console;
     bool m_params_sent = false;
+    bool m_trace_wanted = false;    // the test passed: ask the init for the file trace
+    bool m_trace_requested = false; // asked; "touched" markers before this are not the trace
+    std::vector<FileTrace::Entry> m_touched;
     Observation m_seen;
     BootRun m_run;
     Clock::time_point m_start;
@@ -237,6 +262,7 @@ std::string BootSession::phase() const {
     if (!m_seen.init) return m_console.bytes_seen() == 0 ? "the first console output" : "the kernel to start /init";
     if (!m_seen.app_started) return "the app to start (and its ports to accept connections)";
     if (!m_request.test.guest_test.empty() && !m_seen.test_exit) return "the guest test to finish";
+    if (m_trace_requested) return "the guest's file trace";
     return "the host test to finish";
 }
 
@@ -264,6 +290,10 @@ void BootSession::handle(const Marker& marker) {
         m_seen.app_exited = marker.value;
     } else if (marker.event == TINYX_EVENT_ERROR) {
         m_seen.init_error = marker.value;
+    } else if (marker.event == TINYX_EVENT_TOUCHED && m_trace_requested && !m_seen.trace_end) {
+        if (auto entry = parse_touched(marker.value)) m_touched.push_back(std::move(*entry));
+    } else if (marker.event == TINYX_EVENT_TRACE_END && m_trace_requested && !m_seen.trace_end) {
+        m_seen.trace_end = std::strtoll(marker.value.c_str(), nullptr, 10);
     } else {
         log::debug(str("ignoring unknown guest event '", marker.event, "'"));
     }
@@ -325,6 +355,11 @@ std::optional<Outcome> BootSession::decide(bool qemu_gone) {
     if (guest_part_done && (!want_host_test || m_host_result)) {
         if (qemu_gone && want_host_test && !want_guest_test)
             return Outcome{Verdict::boot_failed, "the guest ended while the host test was running"};
+        // The test passed; with a file trace, the boot ends once the init has reported it.
+        if (m_request.test.trace_files && !m_seen.trace_end && !qemu_gone) {
+            m_trace_wanted = true;
+            return std::nullopt;
+        }
         return Outcome{Verdict::pass, ""};
     }
     if (!qemu_gone) return std::nullopt;
@@ -412,6 +447,11 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
             return std::optional<BootRun>{}; // lost a race for a port: the caller retries with new ones
 
         if (m_seen.app_started && !m_request.test.host_test.empty() && !m_host_test) TRY(start_host_test(forwards));
+        if (m_trace_wanted && !m_trace_requested) {
+            m_trace_requested = true;
+            channel.send(std::string(TINYX_TRACE_DUMP) + "\n");
+            take_channel(channel.pump(), channel);
+        }
 
         outcome = decide(qemu_gone);
         if (outcome) break;
@@ -448,6 +488,12 @@ Result<std::optional<BootRun>> BootSession::run(const std::vector<PortForward>& 
         if (!qemu_lines.empty()) m_run.reason += str(" (QEMU ", qemu_result.describe(), ": ", join(qemu_lines, " / "), ")");
     }
     m_run.console_tail = m_console.tail(kTailLines);
+    if (m_request.test.trace_files && outcome->verdict == Verdict::pass) {
+        FileTrace trace;
+        trace.complete = m_seen.trace_end && *m_seen.trace_end == (long long)m_touched.size();
+        trace.touched = std::move(m_touched);
+        m_run.file_trace = std::move(trace);
+    }
     if (m_host_result) {
         m_run.host_test_status = m_host_result->exit_code ? *m_host_result->exit_code
                                                            : 128 + m_host_result->signal.value_or(0);
@@ -662,6 +708,12 @@ std::vector<std::string> failure_details(const BootRun& run, std::size_t console
     return details;
 }
 
+Json file_trace_json(const FileTrace& trace) {
+    Json touched = Json::array();
+    for (const auto& entry : trace.touched) touched.push_back(str(entry.type, " ", entry.path));
+    return Json{{"complete", trace.complete}, {"touched", touched}};
+}
+
 Json boot_report_json(const BootReport& report) {
     auto seconds_or_null = [](double value) { return value < 0 ? Json() : Json(value); };
     auto ms_or_null = [](long long value) { return value < 0 ? Json() : Json(value); };
@@ -693,6 +745,7 @@ Json boot_report_json(const BootReport& report) {
             {"console_tail", run.verdict == Verdict::pass ? Json::array() : Json(run.console_tail)},
             {"host_test_tail", run.verdict == Verdict::pass ? Json::array() : Json(run.host_test_tail)},
             {"qemu_command", run.qemu_command},
+            {"file_trace", run.file_trace ? file_trace_json(*run.file_trace) : Json()},
         });
     }
     Json trials = Json::array();

@@ -32,6 +32,7 @@ std::string channel_parameters(const GuestParams& params) {
     text += TINYX_PARAM_WAIT + std::to_string(params.wait_seconds) + "\n";
     if (params.keep_running_after_test) text += std::string(TINYX_PARAM_KEEP) + "1\n";
     for (const auto& entry : params.env) text += TINYX_PARAM_ENV + entry + "\n";
+    if (params.trace_files) text += std::string(TINYX_PARAM_TRACE) + "1\n";
     if (!params.guest_test.empty()) text += TINYX_PARAM_TEST + base64_encode(params.guest_test) + "\n";
     return text + TINYX_PARAM_END + "\n";
 }

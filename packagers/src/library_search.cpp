@@ -103,6 +103,24 @@ std::optional<fs::path> LibraryResolver::find(const std::string& name, const Elf
     return std::nullopt;
 }
 
+Result<std::set<fs::path>> ElfClosure::needed_by(const fs::path& root) {
+    std::set<fs::path> needed;
+    TRY_ASSIGN(const ElfFile* top, parse(root));
+    const ElfFile* executable = top->is_executable_type ? top : nullptr;
+    std::vector<const ElfFile*> pending{top};
+    while (!pending.empty()) {
+        const ElfFile* elf = pending.back();
+        pending.pop_back();
+        if (!elf->interpreter.empty()) needed.insert(elf->interpreter);
+        for (const auto& name : elf->needed) {
+            auto found = m_resolver.find(name, *elf, executable);
+            if (!found || !needed.insert(*found).second) continue;
+            if (auto library = parse(*found)) pending.push_back(*library);
+        }
+    }
+    return needed;
+}
+
 bool ElfClosure::contains_soname(const std::string& name) const { return m_sonames.count(name) > 0; }
 
 bool ElfClosure::imports(std::string_view symbol) const {

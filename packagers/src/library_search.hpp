@@ -61,6 +61,10 @@ class ElfClosure {
     Result<void> add_root(const std::filesystem::path& path, const std::string& reason);
 
     const std::vector<ClosureMember>& members() const { return m_members; }
+    // What `root` (an ELF file of the root) needs to start: its interpreter and libraries,
+    // recursively, as the paths members() has them. A member's reason names only the first
+    // root that needed it; this is the whole set for one root (the app's program).
+    Result<std::set<std::filesystem::path>> needed_by(const std::filesystem::path& root);
     // Parsed ELF headers of every member, keyed by the resolved (canonical) path inside the root.
     const std::map<std::filesystem::path, ElfFile>& parsed() const { return m_parsed; }
     // "libfoo.so.1 needed by /usr/sbin/x" for each library that could not be found.

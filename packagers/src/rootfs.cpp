@@ -48,6 +48,11 @@ constexpr std::uint64_t k_max_copied_state_bytes = 64ull << 20;
 const char* const k_init_mounts[] = {"/tmp", "/run", "/dev", "/proc", "/sys"};
 // Where a path app from under one of them goes instead.
 const char* const k_relocated_app_dir = "/usr/local/bin";
+// Where a script app's directory from under one of them goes (/srv/<its name>).
+const char* const k_relocated_script_dir = "/srv";
+// A script's directory comes with it unless it is one of these or under them: the system's
+// directories, and a home directory itself (a script in ~ does not bring the whole home).
+const char* const k_shared_script_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/var", "/boot"};
 
 struct Include {
     fs::path host;
@@ -194,6 +199,15 @@ class RootfsBuilder {
     // The package's and its application packages' files, closures and maintainer config.
     Result<void> add_package(const std::string& name);
     Result<void> gather_elf(const fs::path& path, const std::string& placed = {});
+    // A script or another file an interpreter runs (--app server.py): it, its directory, and the
+    // interpreter (its #! line, else --run's program) with the interpreter's package.
+    Result<void> gather_script(const fs::path& path, std::vector<std::string>& run);
+    // The package an interpreter's files come from: the installed package named like the
+    // command (python3), else the one owning it (nodejs for /usr/bin/node); with its
+    // application packages (the standard library).
+    Result<void> add_interpreter_package(const std::string& program);
+    // Python's byte-code caches of the image's .py files, valid for the image's timestamps.
+    Result<void> add_byte_code_caches();
     // A directory of the root, its ELF files' closures, its executables as candidate programs.
     Result<void> gather_directory(const fs::path& path, const std::string& reason, bool keep_owner = false);
     Result<void> add_package_file(const PackageInfo& package, const std::string& path);
@@ -207,6 +221,8 @@ class RootfsBuilder {
     Result<void> add_users(const std::vector<std::string>& run);
     Result<void> add_app_user();
     Result<void> add_program(const std::string& program, const std::string& reason, int depth = 0);
+    // The interpreter a #! line of `host` names, and (for script apps) its package.
+    Result<void> add_interpreter_of(const fs::path& host, const std::string& program, int depth);
     Result<void> add_init(const std::vector<std::string>& run);
     Result<std::vector<std::string>> default_run() const;
 
@@ -232,6 +248,10 @@ class RootfsBuilder {
     std::optional<std::string> m_user;
     unsigned m_app_uid = 0, m_app_gid = 0;
     std::set<fs::path> m_relocated; // path apps packed elsewhere than their host path
+    bool m_interpreted = false;     // --app is a script or a directory: its run program is an interpreter
+    std::set<std::string> m_interpreter_packages;
+    std::set<fs::path> m_program_closure; // what the run program needs to start (ElfClosure::needed_by)
+    std::string m_program_label;
 
   public:
     void set_app_context(std::string workdir, std::vector<std::string> env, std::optional<std::string> user) {
@@ -261,6 +281,7 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
         fs::path absolute = fs::absolute(app).lexically_normal();
         for (const char* mount : k_init_mounts) {
             if (!under(absolute.string(), mount)) continue;
+            if (!fs::is_directory(absolute, ec) && !has_elf_magic(absolute)) break; // a script: gather_script places it
             if (fs::is_directory(absolute, ec))
                 return Error::bad_input(str("--app ", app, ": ", absolute.string(), " is under ", mount,
                                             ", which the guest's init mounts a fresh filesystem over; pass it as --include ",
@@ -273,7 +294,11 @@ Result<void> RootfsBuilder::gather_app(std::vector<std::string>& run) {
             else if (run[0] == absolute.string()) run[0] = placed;
             return success();
         }
-        if (fs::is_directory(absolute, ec)) return gather_directory(absolute, str("--app directory ", absolute.string()));
+        if (fs::is_directory(absolute, ec)) {
+            m_interpreted = true;
+            return gather_directory(absolute, str("--app directory ", absolute.string()));
+        }
+        if (!has_elf_magic(absolute)) return gather_script(absolute, run);
         TRY(gather_elf(absolute));
         if (run.empty()) run = {absolute.string()};
         return success();
@@ -322,6 +347,102 @@ Result<void> RootfsBuilder::gather_image(std::vector<std::string>& run) {
         }
     }
     return scan_config_files();
+}
+
+Result<void> RootfsBuilder::gather_script(const fs::path& path, std::vector<std::string>& run) {
+    m_interpreted = true;
+    auto head = read_file_prefix(path, 256);
+    if (!head) return std::move(head).error().context("--app");
+    const bool shebang = starts_with(*head, "#!");
+    if (!shebang && run.empty())
+        return Error::bad_input(str("--app ", path.string(), ": neither an ELF executable nor a script with a #! line; "
+                                    "give --run with its interpreter (--run 'node ", path.filename().string(), "')"));
+    // The script's own directory, unless that is a shared one; under a mount of the guest's init it moves to /srv.
+    const fs::path dir = path.parent_path();
+    bool shared = is_system_directory(dir) || dir.parent_path() == "/home" || dir == "/root";
+    for (const char* system : k_shared_script_dirs) shared = shared || under(dir.string(), system);
+    std::string guest_dir = dir.string();
+    for (const char* mount : k_init_mounts)
+        if (under(dir.string(), mount)) guest_dir = (fs::path(k_relocated_script_dir) / dir.filename()).string();
+    const std::string reason = str("--app ", path.string(), " (the script and its directory)");
+    if (shared && guest_dir == dir.string()) {
+        TRY(m_tree.add_host(path, reason));
+    } else {
+        if (shared) guest_dir = (fs::path(k_relocated_script_dir) / path.stem()).string();
+        TRY(m_tree.add_host_tree(SourceRoot(), shared ? path : dir, shared ? (fs::path(guest_dir) / path.filename()).string() : guest_dir,
+                                 reason));
+        if (guest_dir != dir.string())
+            m_notes.push_back(str("--app ", path.string(), ": its directory is under a mount of the guest's init; packed as ", guest_dir));
+    }
+    const std::string guest_script = (fs::path(guest_dir) / path.filename()).string();
+    // --run may name the script by its host path: the guest's is what runs.
+    for (auto& word : run)
+        if (word == path.string()) word = guest_script;
+    if (run.empty()) run = {guest_script};
+    if (shebang) TRY(add_interpreter_of(path, guest_script, 0));
+    return success();
+}
+
+Result<void> RootfsBuilder::add_interpreter_package(const std::string& program) {
+    if (!m_db) {
+        auto db = PackageDb::load(m_root, m_request.arch);
+        if (!db) return success(); // no dpkg database: the interpreter's ELF closure is all we know
+        m_db = std::move(*db);
+    }
+    const std::string name = fs::path(program).filename().string();
+    std::string package;
+    if (m_db->find(name)) {
+        package = name;
+    } else {
+        std::set<std::string> paths{program};
+        if (auto resolved = m_root.canonical(program)) paths.insert(resolved->string());
+        for (const PackageInfo* owner : m_db->owners(paths)) package = owner->name;
+    }
+    if (package.empty() || m_interpreter_packages.count(package)) return success();
+    m_interpreter_packages.insert(package);
+    m_notes.push_back(str("interpreter ", program, ": package ", package, " and the packages it needs"));
+    const std::string root_package = m_root_package;
+    TRY(add_package(package));
+    m_root_package = root_package;
+    return scan_config_files();
+}
+
+Result<void> RootfsBuilder::add_byte_code_caches() {
+    TRY_ASSIGN(std::int64_t epoch, resolve_epoch(m_request));
+    std::vector<std::pair<std::string, TreeEntry>> sources;
+    for (const auto& [guest, entry] : m_tree.entries())
+        if (entry.kind == EntryKind::file && !entry.source.empty() && ends_with(guest, ".py")) sources.emplace_back(guest, entry);
+    std::size_t added = 0;
+    for (const auto& [guest, source] : sources) {
+        const fs::path host(source.source);
+        const fs::path cache_dir = host.parent_path() / "__pycache__";
+        std::error_code ec;
+        if (!fs::is_directory(cache_dir, ec)) continue;
+        // __pycache__/<stem>.<interpreter tag>.pyc; the optimised ones (.opt-1) are not read by default.
+        const std::string prefix = host.stem().string() + ".";
+        for (const auto& file : fs::directory_iterator(cache_dir, ec)) {
+            const std::string name = file.path().filename().string();
+            if (!starts_with(name, prefix) || !ends_with(name, ".pyc") || name.find(".opt-") != std::string::npos ||
+                std::count(name.begin() + long(prefix.size()), name.end(), '.') != 1)
+                continue;
+            auto bytes = read_file(file.path());
+            if (!bytes || bytes->size() < 16) continue;
+            auto word = [&](std::size_t at) {
+                return std::uint32_t((unsigned char)(*bytes)[at]) | std::uint32_t((unsigned char)(*bytes)[at + 1]) << 8 |
+                       std::uint32_t((unsigned char)(*bytes)[at + 2]) << 16 | std::uint32_t((unsigned char)(*bytes)[at + 3]) << 24;
+            };
+            // A timestamp cache (flags 0) of exactly this source: its recorded mtime and size match.
+            if (word(4) != 0 || word(8) != std::uint32_t(source.mtime) || word(12) != std::uint32_t(source.size)) continue;
+            // The image's writers clamp every mtime to SOURCE_DATE_EPOCH: the cache records the source's mtime there.
+            const auto image_mtime = std::uint32_t(std::min<std::int64_t>(source.mtime, epoch));
+            for (int i = 0; i < 4; ++i) (*bytes)[8 + i] = char((image_mtime >> (8 * i)) & 0xff);
+            const std::string guest_cache = (fs::path(guest).parent_path() / "__pycache__" / name).string();
+            m_tree.add_file(guest_cache, std::move(*bytes), 0644, str("byte-code cache of ", guest));
+            ++added;
+        }
+    }
+    if (added) log::verbose(str("rootfs: ", added, " byte-code caches, valid for the image's timestamps"));
+    return success();
 }
 
 Result<void> RootfsBuilder::gather_elf(const fs::path& path, const std::string& placed) {
@@ -618,7 +739,9 @@ Result<void> RootfsBuilder::resolve_run(std::vector<std::string>& run) {
             run[0] = found;
         }
     }
-    return add_program(run[0], "--run command");
+    // From outside the image: for a script or directory app, the interpreter, with its package.
+    TRY(add_program(run[0], "--run command"));
+    return m_interpreted ? add_interpreter_package(run[0]) : success();
 }
 
 // A program of the root and what it needs to start: its ELF closure, or the
@@ -633,6 +756,10 @@ Result<void> RootfsBuilder::add_program(const std::string& program, const std::s
         (void)elf;
         return m_closure.add_root(*resolved, reason);
     }
+    return add_interpreter_of(host, program, depth);
+}
+
+Result<void> RootfsBuilder::add_interpreter_of(const fs::path& host, const std::string& program, int depth) {
     auto head = read_file_prefix(host, 256);
     if (!head || !starts_with(*head, "#!") || depth > 2) return success();
     std::string line = head->substr(2, head->find('\n') == std::string::npos ? std::string::npos : head->find('\n') - 2);
@@ -642,12 +769,17 @@ Result<void> RootfsBuilder::add_program(const std::string& program, const std::s
     // "#!/usr/bin/env python3": the named program, found in the usual directories.
     if (fs::path(interpreter).filename() == "env" && words.size() > 1) {
         TRY(add_program(interpreter, str("interpreter of ", program), depth + 1));
+        interpreter.clear();
         for (const char* dir : k_guest_path_dirs)
-            if (m_root.exists(fs::path(dir) / words[1])) return add_program((fs::path(dir) / words[1]).string(), str("interpreter of ", program), depth + 1);
-        return success();
+            if (m_root.exists(fs::path(dir) / words[1])) {
+                interpreter = (fs::path(dir) / words[1]).string();
+                break;
+            }
+        if (interpreter.empty()) return success();
     }
     if (!m_root.exists(interpreter)) return success();
-    return add_program(interpreter, str("interpreter of ", program), depth + 1);
+    TRY(add_program(interpreter, str("interpreter of ", program), depth + 1));
+    return m_interpreted ? add_interpreter_package(interpreter) : success();
 }
 
 Result<void> RootfsBuilder::add_dlopen_files() {
@@ -671,8 +803,13 @@ Result<void> RootfsBuilder::add_dlopen_files() {
 }
 
 Result<void> RootfsBuilder::add_closure() {
-    for (const auto& member : m_closure.members())
-        if (!m_relocated.count(member.host_path)) TRY(m_tree.add_host(member.host_path, member.reason));
+    for (const auto& member : m_closure.members()) {
+        if (m_relocated.count(member.host_path)) continue;
+        // What the app's program needs says so, whichever root reached it first (file pruning protects it).
+        const bool program_needs = m_program_closure.count(member.host_path) && !starts_with(member.reason, m_program_label);
+        TRY(m_tree.add_host(member.host_path, program_needs ? str(m_program_label, " (first gathered as ", member.reason, ")")
+                                                            : member.reason));
+    }
     for (const auto& missing : m_closure.missing()) m_warnings.push_back(str("library not found: ", missing));
     return success();
 }
@@ -759,6 +896,10 @@ Result<void> RootfsBuilder::add_init(const std::vector<std::string>& run) {
 Result<void> RootfsBuilder::finish(std::vector<std::string>& run, const std::vector<Include>& includes) {
     if (m_request.busybox) TRY(add_busybox());
     TRY(resolve_run(run));
+    if (auto program = m_root.canonical(run[0]); program && has_elf_magic(m_root.real(*program))) {
+        TRY_ASSIGN(m_program_closure, m_closure.needed_by(*program));
+        m_program_label = str("ELF closure of ", program->string());
+    }
     TRY(add_dlopen_files());
     TRY(add_closure());
     for (const auto& include : includes) {
@@ -773,6 +914,7 @@ Result<void> RootfsBuilder::finish(std::vector<std::string>& run, const std::vec
         }
     }
     TRY(add_closure()); // libraries of included ELF files
+    TRY(add_byte_code_caches());
     // Mount points and the console the kernel opens for /init before devtmpfs is mounted.
     m_tree.add_directory("/dev", 0755, 0, 0, "mount point (devtmpfs)");
     m_tree.add_char_device("/dev/console", 5, 1, 0600, "console for /init's first output");

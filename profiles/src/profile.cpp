@@ -155,6 +155,7 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
         profile.sizes = document["sizes"];
     }
     if (document.contains("pruning")) profile.pruning = document["pruning"];
+    if (document.contains("file_pruning")) profile.file_pruning = document["file_pruning"];
     return profile;
 }
 
@@ -223,6 +224,7 @@ Json profile_to_json(const Profile& profile) {
     }
     if (!profile.sizes.empty()) out["sizes"] = profile.sizes;
     if (!profile.pruning.is_null()) out["pruning"] = profile.pruning;
+    if (!profile.file_pruning.is_null()) out["file_pruning"] = profile.file_pruning;
     return out;
 }
 

@@ -60,6 +60,12 @@ Result<int> run_boot(BootOptions& options) {
                       harness::accelerator_name(report.accel), ", ", request.target.memory_mb, " MB; ", timings_line(last), ")"));
         if (report.min_memory_mb) log::info(str("smallest memory that passes: ", *report.min_memory_mb, " MB"));
         if (last.console_log) log::info(str("console log: ", last.console_log->string()));
+        if (last.file_trace && !options.json) {
+            log::info(str("file trace: ", last.file_trace->touched.size(), " entries touched from the app's start to the end of the test",
+                          last.file_trace->complete ? "" : " (incomplete: the guest ended before its trace did)"));
+            for (const auto& entry : last.file_trace->touched) std::cout << entry.type << ' ' << entry.path << '\n';
+            std::cout << std::flush;
+        }
         return 0;
     }
     std::string which = report.boots.size() > 1 ? str(" (boot ", report.boots.size(), " of ", request.repeat, ")") : "";
@@ -98,6 +104,9 @@ void setup_boot(CLI::App& app, Runner& runner) {
     cmd->add_option("--log-dir", options->log_dir, "Keep the console logs here (default: removed at the end)");
     add_arch_option(cmd, request.target.arch, std::string(kDefaultArch));
     cmd->add_option("--qemu", request.target.qemu, "The QEMU binary (default: the architecture's, qemu-system-x86_64 or qemu-system-aarch64)");
+    cmd->add_flag("--trace-files", request.test.trace_files,
+                  "After a pass, print the image's files, symlinks and directories the app and the test touched "
+                  "(\"f|l|d PATH\" lines; with --json: boots[].file_trace). From access times: a file only stat()ed is not in it");
     cmd->add_flag("--json", options->json, "Print one JSON report on stdout (progress stays on stderr)");
     cmd->add_option("--write-init", options->write_init, "Write the guest init executable to FILE and exit")
         ->group(""); // hidden: for tests and hand-made images
@@ -109,6 +118,8 @@ void setup_boot(CLI::App& app, Runner& runner) {
                 "  tinyx boot --kernel out/bzImage --initrd out/initramfs.cpio.gz --forward 80 \\\n"
                 "             --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --repeat 3 --json\n"
                 "  tinyx boot --kernel out/bzImage --disk out/disk.qcow2 --min-memory --log-dir logs/\n"
+                "  tinyx boot --kernel out/bzImage --initrd out/initramfs.cpio.xz --forward 80 \\\n"
+                "             --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' --trace-files > touched.txt\n"
                 "  tinyx boot --kernel /boot/vmlinuz --initrd loader.cpio.gz --disk out/disk.qcow2 --guest-test 'true'\n"
                 "             (a stock kernel whose disk drivers are modules: the loader initrd mounts the disk)\n"
                 "Verdicts come from a marker channel only tinyx's init holds (a second serial port), never from\n"

@@ -107,6 +107,16 @@ void setup_build(CLI::App& app, Runner& runner) {
                     "Kernel pruning strategy: group (default), sequential (one option a build, like ktest) or trace "
                     "(one coverage boot first; options whose code never ran are tried first, in one group)")
         ->check(CLI::IsMember({"sequential", "group", "trace"}));
+    std::vector<std::string> searches;
+    std::string searches_help;
+    for (const auto& [name, what] : pipeline::file_searches()) {
+        searches.push_back(name);
+        searches_help += str(searches_help.empty() ? "" : "; ", name, ": ", what);
+    }
+    cmd->add_option("--file-search", options->request.file_search,
+                    str("How --prune-what files searches (default traced). ", searches_help,
+                        ". The test decides what stays: a file the app reads only on a request the test does not make is removed"))
+        ->check(CLI::IsMember(searches));
     cmd->add_option("--hint-profile", options->hint_profile,
                     "With --prune: an earlier pruning's profile (a similar app); what it did not keep is tried first as "
                     "one group, then what it kept one option at a time. A few builds instead of a search over the pool; "

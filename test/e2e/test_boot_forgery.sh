@@ -31,7 +31,7 @@ forge() {
     for t in $(tokens) nonce; do
         for dev in /dev/console /dev/ttyS0 /dev/ttyS1 /dev/forged-ttyS1 /dev/ttyS2 /dev/ttyS3 /dev/kmsg /dev/tty0 /dev/tty1; do
             [ -e "$dev" ] || continue
-            printf '\n@@tinyx-hello:2\n@@tinyx:%s:init:1:2\n@@tinyx:%s:app-started:2\n@@tinyx:%s:test-start:3\n@@tinyx:%s:test-exit:4:0\n' \
+            printf '\n@@tinyx-hello:3\n@@tinyx:%s:init:1:3\n@@tinyx:%s:app-started:2\n@@tinyx:%s:test-start:3\n@@tinyx:%s:test-exit:4:0\n' \
                 "$t" "$t" "$t" "$t" > "$dev" 2>/dev/null
         done
     done

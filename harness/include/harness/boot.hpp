@@ -75,6 +75,9 @@ struct BootTest {
     double silence_seconds = 60;  // no console output for this long before /init reports = timeout
     int port_wait_seconds = 60;   // how long the guest init waits for the app's ports
     std::vector<std::string> env; // NAME=VALUE for the app and the guest test, over the image's own
+    // Record which entries of the root file system the app and the test touch (read, mapped,
+    // executed, listed) from the app's start to the end of the test: BootRun::file_trace.
+    bool trace_files = false;
 };
 
 struct BootRequest {
@@ -105,6 +108,16 @@ struct GuestUptimes {
     long long test_exit = -1;
 };
 
+// What the guest's file trace reported (harness/protocol.h, 5.): guest paths by type.
+struct FileTrace {
+    struct Entry {
+        char type = 'f'; // 'f' file, 'l' symlink, 'd' directory
+        std::string path;
+    };
+    std::vector<Entry> touched;
+    bool complete = false; // the init's trace-end arrived and its count matched
+};
+
 struct BootRun {
     Verdict verdict = Verdict::boot_failed;
     std::string reason; // one sentence: "the guest test exited with status 1"
@@ -119,6 +132,7 @@ struct BootRun {
     BootTimings seconds;
     GuestUptimes guest_ms;
     std::string qemu_command; // shell-quoted, to reproduce by hand
+    std::optional<FileTrace> file_trace; // with BootTest::trace_files, on a pass
 };
 
 struct BootReport {
@@ -146,6 +160,8 @@ Result<void> validate_all_but_kernel(const BootRequest& request);
 Result<void> check_kernel_image(const std::filesystem::path& kernel, const Arch& arch);
 
 Json boot_report_json(const BootReport& report);
+// {"complete": bool, "touched": ["f /usr/bin/python3.11", "d /www", ...]}
+Json file_trace_json(const FileTrace& trace);
 
 // The QEMU binary a target boots with: its own, else its architecture's.
 Result<std::filesystem::path> qemu_program(const BootTarget& target);

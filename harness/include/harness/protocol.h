@@ -25,11 +25,23 @@
  *                           host ends QEMU). Default: the init ends the VM after the test.
  *      tinyx.env=<NAME=VALUE>  one variable for the app and the guest test, over the image's
  *                           own (init.conf); repeatable (`tinyx boot --env`)
+ *      tinyx.trace=1        record which files of the root file system the app and the test
+ *                           touch (the file trace, below); implies tinyx.keep=1
  * 3. /init then removes the device node and makes itself non-dumpable before it starts the app:
  *    the nonce lives only in the init's memory, and the app can neither open the channel by its
  *    path nor read what the host sent.
  * 4. Guest -> host: marker lines on the channel, each on a line of its own:
  *      @@tinyx:<nonce>:<event>:<guest uptime in ms>[:<value>]
+ *
+ * 5. The file trace (tinyx.trace=1). Before it starts the app, the init remounts / with strict
+ *    atime (every read, mapping, execution and directory listing sets the entry's access time;
+ *    an initramfs unpacks with access time = modification time, long past) and notes the clock.
+ *    When the host sends TINYX_TRACE_DUMP on the channel (after its test), the init walks /,
+ *    without touching anything, and reports each file, symlink and directory accessed since
+ *    then as a TINYX_EVENT_TOUCHED marker, value "<f|l|d> <path>" (bytes below 0x20, 0x7f and
+ *    '%' as %XX), then TINYX_EVENT_TRACE_END with the number reported. Access times need no
+ *    kernel option (fanotify would need FANOTIFY, which pruned kernels drop); a stat() alone
+ *    sets no access time, so the trace is a prediction the test then confirms.
  *
  * Without tinyx_channel (an image booted outside tinyx, e.g. in production) the init starts the
  * app and keeps it running; no markers, no test.
@@ -37,7 +49,7 @@
 #ifndef TINYX_HARNESS_PROTOCOL_H
 #define TINYX_HARNESS_PROTOCOL_H
 
-#define TINYX_PROTOCOL_VERSION "2"
+#define TINYX_PROTOCOL_VERSION "3"
 
 #define TINYX_MARKER_PREFIX "@@tinyx:"
 /* The init's first line on the channel: "@@tinyx-hello:<protocol version>". */
@@ -50,7 +62,10 @@
 #define TINYX_PARAM_WAIT "tinyx.wait="
 #define TINYX_PARAM_KEEP "tinyx.keep="
 #define TINYX_PARAM_ENV "tinyx.env="
+#define TINYX_PARAM_TRACE "tinyx.trace="
 #define TINYX_PARAM_END "tinyx.end"
+/* Host -> guest after the parameters: report the file trace now. */
+#define TINYX_TRACE_DUMP "tinyx.trace-dump"
 
 /* The host's parameters may not exceed this (the guest test is most of it). */
 #define TINYX_PARAMS_MAX_BYTES (1024 * 1024)
@@ -65,6 +80,9 @@
 /* Events that end a boot early. */
 #define TINYX_EVENT_APP_EXITED "app-exited"   /* value: status; the app ended before the test */
 #define TINYX_EVENT_ERROR "init-error"        /* value: what went wrong, in words */
+/* The file trace, on TINYX_TRACE_DUMP. */
+#define TINYX_EVENT_TOUCHED "touched"         /* value: "<f|l|d> <path>", escaped */
+#define TINYX_EVENT_TRACE_END "trace-end"     /* value: how many "touched" markers came before */
 
 /* What the init prints on the console before it gives up (not a marker: for people, and for
  * the host to quote when the channel never came up). */

@@ -36,6 +36,7 @@ struct GuestParams {
     int wait_seconds = 60;
     bool keep_running_after_test = false; // a host test also runs
     std::vector<std::string> env;         // NAME=VALUE over the image's environment
+    bool trace_files = false;             // the file trace (the init then keeps running after the test)
 };
 
 // The parameter lines, TINYX_PARAM_END last: "tinyx.nonce=...\n...tinyx.end\n".

@@ -70,6 +70,7 @@ struct Profile {
     std::optional<TestSpec> test;
     Json sizes = Json::object();   // kernel_bytes, initramfs_bytes, ...
     Json pruning = nullptr;        // the pruning report's summary, null if never pruned
+    Json file_pruning = nullptr;   // the file pruning's summary (search, candidates, trials, removed, bytes), null if none
 };
 
 Result<Profile> parse_profile(const Json& document, const std::string& where);

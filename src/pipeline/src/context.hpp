@@ -58,6 +58,23 @@ struct FilePruning {
     std::uintmax_t bytes_before = 0, bytes_after = 0;
 };
 
+// Whether the image fits the guest's memory while the kernel unpacks it, and what the boots got.
+struct MemoryFit {
+    int requested_mb = 0;       // the test's memory
+    int needed_mb = 0;          // the gathered image's estimate (initramfs_memory_mb)
+    int trial_needed_mb = 0;    // the same image uncompressed, as file trials boot it
+    int gathering_mb = 0;       // what the boots before file pruning got
+    std::optional<int> final_needed_mb; // the pruned image's
+    int verified_mb = 0;        // what the verifying boots got
+};
+
+// The guest memory an initramfs needs: the kernel keeps the archive while it unpacks the files
+// into page-cache pages (whole pages, and an inode and dentry each), on top of its own working
+// set; and a tmpfs root (the kernel's choice with CONFIG_TMPFS) takes at most half the memory
+// ("Initramfs unpacking failed: write error" otherwise). What the app itself needs beyond that is
+// for the test to find out.
+int initramfs_memory_mb(std::uint64_t archive_bytes, const Json& manifest);
+
 struct BuildContext {
     explicit BuildContext(const BuildRequest& r) : request(r), started(std::chrono::steady_clock::now()) {}
 
@@ -88,6 +105,7 @@ struct BuildContext {
     std::optional<FilePruning> file_pruning; // prune_files
     std::optional<BootOptionPruneResult> boot_option_pruning; // prune_boot_options
     harness::BootReport verified;           // verify
+    MemoryFit memory;                       // gather, prune_files, verify
 };
 
 // One pass: its name (the key of its seconds in report.json), whether this build runs it, and

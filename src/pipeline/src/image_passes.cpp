@@ -7,6 +7,30 @@
 
 namespace tinyx::pipeline {
 
+namespace {
+
+constexpr int kKernelWorkingSetMb = 32; // nginx's image passes in 48 MB with ~13 MB archive + files
+constexpr int kReservedMb = 16;
+constexpr std::uint64_t kPage = 4096, kPerEntry = 1024, kCpioHeader = 512;
+
+int rounded_up_mb(int mb, int step = 64) { return (mb + step - 1) / step * step; }
+
+std::uint64_t uncompressed_archive_bytes(const packagers::RootfsResult& image) {
+    return image.content_bytes + image.entries * kCpioHeader;
+}
+
+} // namespace
+
+int initramfs_memory_mb(std::uint64_t archive_bytes, const Json& manifest) {
+    std::uint64_t unpacked = 0;
+    for (const auto& entry : manifest.value("files", Json::array()))
+        unpacked += (entry.value("size", std::uint64_t(0)) + kPage - 1) / kPage * kPage + kPerEntry;
+    const auto mb = [](std::uint64_t bytes) { return int((bytes + (1 << 20) - 1) >> 20); };
+    // Both copies and the kernel at once; and a tmpfs root (CONFIG_TMPFS) holds at most half of the
+    // memory the kernel manages, about 95% of the guest's less 16 MB (its image and reservations).
+    return std::max(mb(archive_bytes + unpacked) + kKernelWorkingSetMb, (2 * mb(unpacked) + kReservedMb) * 100 / 95 + 1);
+}
+
 Result<void> gather(BuildContext& context) {
     log::verbose(str("gathering ", context.app.app)); // packagers reports its own progress, after input errors
     TRY_ASSIGN(context.image, packagers::build_rootfs(context.rootfs));
@@ -19,6 +43,24 @@ Result<void> gather(BuildContext& context) {
     context.boot.target.platform = std::string(context.platform->name);
     context.boot.target.arch = std::string(context.tree.arch->name);
     profiles::apply_test(context.test, context.boot);
+
+    // An image that cannot unpack in the guest's memory would panic the kernel ("System is
+    // deadlocked on memory"): the boots get enough, and the summary says so.
+    auto& memory = context.memory;
+    memory.requested_mb = context.boot.target.memory_mb;
+    memory.needed_mb = initramfs_memory_mb(image.image_bytes, image.manifest_json);
+    memory.trial_needed_mb = initramfs_memory_mb(uncompressed_archive_bytes(image), image.manifest_json);
+    memory.gathering_mb = memory.requested_mb;
+    if (memory.needed_mb > memory.requested_mb) {
+        memory.gathering_mb = rounded_up_mb(memory.needed_mb);
+        log::warn(str("the image (", human_bytes(image.image_bytes), ", ", human_bytes(image.content_bytes),
+                      " unpacked) needs about ", memory.needed_mb, " MB of guest memory to unpack, more than the ",
+                      memory.requested_mb, " MB asked: its boots get ", memory.gathering_mb,
+                      " MB (--format raw|qcow2 would need no copy in memory)"));
+        context.boot.target.memory_mb = memory.gathering_mb;
+        context.test.memory_mb = memory.gathering_mb; // what a profile rebuild boots with, unless pruning shrinks the image
+    }
+    memory.verified_mb = context.boot.target.memory_mb;
     return success();
 }
 
@@ -28,8 +70,14 @@ Result<void> prune_files(BuildContext& context) {
     files_request.rootfs = context.rootfs;
     files_request.manifest = context.image.manifest_json;
     files_request.boot = context.boot;
+    // Trials boot the archive uncompressed: it takes more room than the compressed one.
+    if (context.memory.trial_needed_mb > files_request.boot.target.memory_mb) {
+        files_request.boot.target.memory_mb = rounded_up_mb(context.memory.trial_needed_mb);
+        log::info(str("file trials boot the image uncompressed: they get ", files_request.boot.target.memory_mb, " MB"));
+    }
     files_request.out_dir = request.out_dir / "prune-files";
-    files_request.strategy = request.strategy == "trace" ? "group" : request.strategy; // no trace for files
+    files_request.strategy = request.strategy == "trace" ? "group" : request.strategy; // the kernel's trace is not the files'
+    files_request.search = request.file_search;
     files_request.resume = request.resume;
     files_request.jobs = request.jobs;
     std::optional<log::Progress> progress;
@@ -48,6 +96,13 @@ Result<void> prune_files(BuildContext& context) {
     annotate_manifest(context.image.manifest_json, files);
     TRY(write_file_atomic(context.image.manifest, dump_json(context.image.manifest_json)));
     context.boot.target.initrd = context.image.image;
+    // The pruned image may fit the memory the test asked for again.
+    auto& memory = context.memory;
+    memory.final_needed_mb = initramfs_memory_mb(context.image.image_bytes, context.image.manifest_json);
+    context.boot.target.memory_mb = *memory.final_needed_mb <= memory.requested_mb ? memory.requested_mb
+                                                                                    : rounded_up_mb(*memory.final_needed_mb);
+    if (context.boot.target.memory_mb != memory.requested_mb) context.test.memory_mb = context.boot.target.memory_mb;
+    memory.verified_mb = context.boot.target.memory_mb;
     result.bytes_after = context.image.image_bytes;
     result.result = std::move(files);
     log::info(str("image: ", context.image.image.filename().string(), " ", human_bytes(result.bytes_after), " (was ",

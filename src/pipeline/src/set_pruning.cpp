@@ -14,7 +14,8 @@ Result<minimize::EngineResult> run_set_pruning(minimize::SetDomain& domain, mini
     options.trials_dir = trials_dir.path();
     options.journal = &journal;
     options.on_progress = how.on_progress;
-    options.jobs = how.jobs; // the evaluators keep their files in each trial's work dir: one serves all slots
+    options.jobs = how.jobs;
+    options.hint = how.hint; // the evaluators keep their files in each trial's work dir: one serves all slots
     minimize::Engine engine(domain, evaluator, options);
     const auto& items = domain.items();
     TRY_ASSIGN(auto result, engine.run(domain.make_state(items), minimize::ItemSet(items.begin(), items.end())));

@@ -49,6 +49,7 @@ struct SetPruning {
     bool resume = false;
     std::function<void(const std::string&)> on_progress;
     int jobs = 1;
+    minimize::SearchHint* hint = nullptr; // initial groups (the file trace's prediction)
     std::string start_failure; // the error when the start state (every item present) fails the test
 };
 

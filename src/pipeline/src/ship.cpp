@@ -61,6 +61,18 @@ profiles::Profile output_profile(const BuildContext& context, const std::vector<
     out.test = context.test;
     out.sizes = {{"kernel_bytes", context.kernel.bytes}, {"initramfs_bytes", context.image.image_bytes}};
     out.pruning = profile ? profile->pruning : (context.kernel_pruning ? context.kernel_pruning->pruning : Json(nullptr));
+    if (context.file_pruning) {
+        const auto& files = context.file_pruning->result.report;
+        out.file_pruning = Json{{"search", files["search"]},
+                                {"candidates", files["candidates"]},
+                                {"trials", files["trials"]},
+                                {"removed", files["removed"].size()},
+                                {"seconds", files["seconds"]},
+                                {"image_bytes_before", context.file_pruning->bytes_before},
+                                {"image_bytes_after", context.file_pruning->bytes_after}};
+    } else if (profile) {
+        out.file_pruning = profile->file_pruning;
+    }
     return out;
 }
 
@@ -156,6 +168,13 @@ Json render_report(const BuildContext& context) {
         file_pruning["image_bytes_saved"] = files.bytes_before > files.bytes_after ? files.bytes_before - files.bytes_after : 0;
     }
     report["file_pruning"] = file_pruning;
+    const auto& memory = context.memory;
+    report["memory"] = Json{{"requested_mb", memory.requested_mb},
+                            {"image_needs_mb", memory.needed_mb},
+                            {"uncompressed_image_needs_mb", memory.trial_needed_mb},
+                            {"gathering_boots_mb", memory.gathering_mb},
+                            {"pruned_image_needs_mb", memory.final_needed_mb ? Json(*memory.final_needed_mb) : Json()},
+                            {"verified_mb", memory.verified_mb}};
     report["boot_option_pruning"] = context.boot_option_pruning ? context.boot_option_pruning->report : Json(nullptr);
     report["trials"] = context.kernel_pruning ? context.kernel_pruning->trials : Json::array();
     report["seconds"] = context.seconds;
@@ -184,6 +203,17 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
         if (verify.contains("boot_seconds")) md += str(", boot to app started ", verify["boot_seconds"].get<double>(), " s");
         md += str(" (", verify.value("accel", std::string("?")), ").\n\n");
     }
+    if (report.contains("memory") && report["memory"].is_object()) {
+        const auto& memory = report["memory"];
+        const int requested = memory.value("requested_mb", 0), gathering = memory.value("gathering_boots_mb", 0);
+        md += str("Memory: the image needs about ", memory.value("image_needs_mb", 0), " MB of guest memory to unpack (",
+                  requested, " MB asked)");
+        if (gathering > requested)
+            md += str("; it did not fit, so the boots of the gathered image got ", gathering, " MB");
+        if (!memory["pruned_image_needs_mb"].is_null())
+            md += str("; the pruned image needs about ", memory["pruned_image_needs_mb"].get<int>(), " MB");
+        md += str("; verified with ", memory.value("verified_mb", 0), " MB.\n\n");
+    }
     md += str("## Kernel options on top of tinyconfig (", kept.size(), ")\n\n");
     for (const auto& option : kept) md += str("- `", option.symbol, "=", option.value, "` — ", option.why, "\n");
     if (report.contains("file_pruning") && !report["file_pruning"].is_null()) {
@@ -198,6 +228,13 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
         for (const auto& kept_file : files["kept"])
             md += str("- kept `", kept_file.value("path", std::string()), "` — trial ", kept_file.value("trial", 0),
                       " failed without it\n");
+        if (files.contains("trace") && files["trace"].is_object()) {
+            const auto& trace = files["trace"];
+            md += str("\nThe file trace (one boot, ", human_seconds(trace.value("boot_seconds", 0.0)), "): ",
+                      trace.value("predicted_needed", 0), " candidates touched, ", trace.value("predicted_unneeded", 0),
+                      " untouched. Predictions that held: ", trace.value("held", 0), ", wrong: ", trace.value("wrong", 0),
+                      ", untested (touched files kept without a trial): ", trace.value("untested", 0), ".\n");
+        }
     }
     if (report.contains("boot_option_pruning") && !report["boot_option_pruning"].is_null()) {
         const auto& options = report["boot_option_pruning"];

@@ -2,6 +2,7 @@
 // marker channel only, forged markers, timeouts, port races, host faults and cleanup, without
 // booting a kernel.
 #include "harness/boot.hpp"
+#include "harness/protocol.h"
 
 #include "core/fs.hpp"
 
@@ -107,7 +108,7 @@ TEST_CASE("boot: an init that cannot speak the protocol is a boot failure that s
         FakeBoot fake("wrong-protocol");
         auto report = fake.run();
         CHECK(report.verdict == Verdict::boot_failed);
-        CHECK(report.reason.find("speaks boot-test protocol 1; this tinyx speaks 2") != std::string::npos);
+        CHECK(report.reason.find("speaks boot-test protocol 1; this tinyx speaks " TINYX_PROTOCOL_VERSION) != std::string::npos);
         CHECK(fake.qemu_gone());
     }
     SECTION("no marker channel in the guest: the init's own words from the console") {
@@ -206,6 +207,31 @@ TEST_CASE("boot: a guest test and a host test together must both pass") {
         CHECK(report.reason == "the host test exited with status 1");
     }
     CHECK(fake.qemu_gone());
+}
+
+TEST_CASE("boot: the file trace is asked for after the test passed, and only what follows the request counts") {
+    FakeBoot fake("trace");
+    fake.request.test.trace_files = true;
+    auto report = fake.run();
+    REQUIRE(report.verdict == Verdict::pass);
+    const auto& trace = report.boots.front().file_trace;
+    REQUIRE(trace);
+    CHECK(trace->complete);
+    std::vector<std::string> seen;
+    for (const auto& entry : trace->touched) seen.push_back(std::string(1, entry.type) + " " + entry.path);
+    CHECK(seen == std::vector<std::string>{"d /www", "f /www/index.html", "l /usr/bin/python3", "f /srv/odd\nname%"});
+    CHECK(fake.qemu_gone());
+    const auto json = boot_report_json(report);
+    CHECK(json["boots"][0]["file_trace"]["touched"].size() == 4);
+}
+
+TEST_CASE("boot: a file trace whose count does not match what arrived is incomplete") {
+    FakeBoot fake("trace-miscounted");
+    fake.request.test.trace_files = true;
+    auto report = fake.run();
+    REQUIRE(report.verdict == Verdict::pass);
+    REQUIRE(report.boots.front().file_trace);
+    CHECK_FALSE(report.boots.front().file_trace->complete);
 }
 
 TEST_CASE("boot: QEMU losing a race for a forwarded port is retried with new ports") {

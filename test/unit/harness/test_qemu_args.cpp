@@ -86,6 +86,11 @@ TEST_CASE("channel_parameters: the nonce, ports, wait, keep and the test, then t
     params.keep_running_after_test = false;
     params.env = {"GREETING=hello world", "EMPTY="};
     CHECK(channel_parameters(params) == "tinyx.nonce=x\ntinyx.wait=60\ntinyx.env=GREETING=hello world\ntinyx.env=EMPTY=\ntinyx.end\n");
+    params = GuestParams{};
+    params.nonce = "x";
+    params.keep_running_after_test = true;
+    params.trace_files = true;
+    CHECK(channel_parameters(params) == "tinyx.nonce=x\ntinyx.wait=60\ntinyx.keep=1\ntinyx.trace=1\ntinyx.end\n");
 }
 
 TEST_CASE("qemu_argv for an initramfs boot under TCG with forwarded ports") {

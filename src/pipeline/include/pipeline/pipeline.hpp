@@ -42,6 +42,7 @@ struct BuildRequest {
     bool prune_files = true;
     bool prune_boot_options = true;
     std::string strategy = "group";
+    std::string file_search = "traced"; // how the files are searched (file_searches())
     bool resume = false; // continue the pruning journal in out_dir/prune
     // An earlier pruning's app profile: kernel pruning tries what it did not keep
     // first, as one group (pruner/prior_hint.hpp). Not compatible with `profile`,
@@ -73,5 +74,8 @@ struct BuildResult {
 };
 
 Result<BuildResult> run_build(const BuildRequest& request);
+
+// The values of --file-search ("traced", "full", "untraced") with what each does.
+const std::vector<std::pair<std::string, std::string>>& file_searches();
 
 } // namespace tinyx::pipeline
