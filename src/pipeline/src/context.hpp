@@ -68,11 +68,11 @@ struct MemoryFit {
     int verified_mb = 0;        // what the verifying boots got
 };
 
-// The guest memory an initramfs needs: the kernel keeps the archive while it unpacks the files
-// into page-cache pages (whole pages, and an inode and dentry each), on top of its own working
-// set; and a tmpfs root (the kernel's choice with CONFIG_TMPFS) takes at most half the memory
-// ("Initramfs unpacking failed: write error" otherwise). What the app itself needs beyond that is
-// for the test to find out.
+// The guest memory an initramfs needs to unpack: the kernel keeps the archive while it unpacks
+// the files into page-cache pages (whole pages, an inode and dentry each), and a tmpfs root (the
+// kernel's choice with CONFIG_TMPFS) may hold only half of the memory that is not reserved when
+// it is mounted, the archive included ("Initramfs unpacking failed: write error" otherwise).
+// What the app itself needs beyond that is for the test to find out.
 int initramfs_memory_mb(std::uint64_t archive_bytes, const Json& manifest);
 
 struct BuildContext {

@@ -218,8 +218,11 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
     for (const auto& option : kept) md += str("- `", option.symbol, "=", option.value, "` — ", option.why, "\n");
     if (report.contains("file_pruning") && !report["file_pruning"].is_null()) {
         const auto& files = report["file_pruning"];
-        md += str("\n## Files pruned from the image (", files["removed"].size(), " of ", files.value("candidates", 0),
-                  " candidates; ", files.value("protected", 0), " protected)\n\n");
+        // Byte-code caches go with their sources: they count among the files, not the candidates.
+        const std::size_t caches = files.value("byte_code_caches", std::size_t(0));
+        md += str("\n## Files pruned from the image (", files["removed"].size(), " of ", files.value("candidates", std::size_t(0)) + caches,
+                  caches ? str(" files: ", files.value("candidates", 0), " candidates and ", caches, " byte-code caches") : std::string(" candidates"),
+                  "; ", files.value("protected", 0), " protected)\n\n");
         md += str("Image ", human_bytes(files.value("image_bytes_before", 0ull)), " -> ",
                   human_bytes(files.value("image_bytes_after", 0ull)), " (", human_bytes(files.value("image_bytes_saved", 0ull)),
                   " saved), ", files.value("trials", 0), " trials of ", human_seconds(files.value("mean_trial_seconds", 0.0)),
