@@ -9,7 +9,8 @@
 #
 #   bench/stage-file-trace.sh [APP...]      APP: python-http node-http postgresql (default all)
 # Env: ACCEL, VERIFY (verifying boots of the traced images: 5, PostgreSQL 3), UNTRACED=0 skips
-# the untraced runs (hours for Node.js's 2,930 candidates on slow machines).
+# the untraced runs (hours for Node.js's 2,930 candidates on slow machines), REPORT_ONLY=1 only
+# collects the JSON from the runs already in $OUT/file-trace.
 set -eu -o pipefail
 . "$(dirname "$0")/lib.sh"
 apps=${*:-python-http node-http postgresql}
@@ -22,26 +23,30 @@ app_args() {
                            --forward 80 --host-test 'curl -fsS http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q tinyx') ;;
         node-http) args=(--app nodejs --run "node /srv/app/server.js" --include "$EX/node-http:/srv/app" --no-busybox
                          --forward 8080 --host-test 'curl -fsS http://$TINYX_HOST:$TINYX_PORT_8080/ | grep -q tinyx') ;;
+        # The host's cluster (its data directory, named in postgresql.conf, comes along); its config names
+        # the C.UTF-8 locale and the Etc/UTC zone, whose files are the libc's and tzdata's, not the app's.
         postgresql) args=(--app postgresql-15 --user postgres --no-busybox
                           --run "/usr/lib/postgresql/15/bin/postgres -c config_file=/etc/postgresql/15/main/postgresql.conf -c listen_addresses=* -c ssl=off -c hba_file=/etc/postgresql-hba/pg_hba.conf"
                           --include "$EX/postgresql/pg_hba.conf:/etc/postgresql-hba/pg_hba.conf"
+                          --include /usr/lib/locale/C.utf8:/usr/lib/locale/C.utf8 --include /usr/share/zoneinfo/Etc/UTC:/usr/share/zoneinfo/Etc/UTC
                           --forward 5432 --host-test 'psql -h $TINYX_HOST -p $TINYX_PORT_5432 -U postgres -c "select 1"') ;;
         *) die "unknown file-trace app $1" ;;
     esac
 }
 
 for app in $apps; do
+    [ "${REPORT_ONLY:-0}" = 1 ] && break
     app_args "$app"
     dir=$OUT/file-trace/$app
     rm -rf "$dir"; mkdir -p "$dir"
     verify=${VERIFY:-5}; [ "$app" = postgresql ] && verify=${VERIFY:-3}
     log "$app: traced file pruning, $verify verifying boots"
     "$TINYX" build "${args[@]}" --memory 256 --accel "$accel" --prune --prune-what files --verify "$verify" \
-        --out "$dir/traced" 2>"$dir/traced.log" || die "$app: the traced build failed (see $dir/traced.log)"
+        --out "$dir/traced" >"$dir/traced.out" 2>"$dir/traced.log" || die "$app: the traced build failed (see $dir/traced.log)"
     if [ "$app" != postgresql ] && [ "${UNTRACED:-1}" = 1 ]; then
         log "$app: untraced file pruning over the same candidates"
         "$TINYX" build "${args[@]}" --memory 256 --accel "$accel" --prune --prune-what files --file-search untraced \
-            --verify 1 --out "$dir/untraced" 2>"$dir/untraced.log" || die "$app: the untraced build failed (see $dir/untraced.log)"
+            --verify 1 --out "$dir/untraced" >"$dir/untraced.out" 2>"$dir/untraced.log" || die "$app: the untraced build failed (see $dir/untraced.log)"
     fi
     if [ "${WRITE_PROFILES:-0}" = 1 ]; then
         "$PYTHON" - "$dir/traced/profile.json" "$ROOT/profiles/apps/$app.json" "$EX" "$app" <<'PY'

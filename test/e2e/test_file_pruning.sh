@@ -96,8 +96,11 @@ assert traced["trials"] < untraced["trials"], (traced["trials"], untraced["trial
 print(f"traced: {traced['trials']} trials, untraced: {untraced['trials']} trials")
 PY
 
-# A guest test's trace, from the app's start: the page it fetches, not the init's own config.
-expect_status 0 "$TINYX" boot --kernel "$WORK/slim/bzImage" --initrd "$WORK/slim/initramfs.cpio.xz" --wait-port 80 \
+# A guest test's trace, from the app's start: the page it fetches, not the init's own config
+# (on the gathered image: the pruned one has no shell left for a guest test).
+expect_status 0 "$TINYX" rootfs --app busybox-static --run "busybox httpd -f -p 80 -h /www" \
+    --include "$TINYX_SOURCE_DIR/profiles/examples/busybox-httpd/www:/www" --out "$WORK/gathered"
+expect_status 0 "$TINYX" boot --kernel "$WORK/slim/bzImage" --initrd "$WORK/gathered/initramfs.cpio.gz" --wait-port 80 \
     --guest-test 'wget -qO- http://127.0.0.1/ | grep -q tinyx' --trace-files --accel tcg
 expect_grep "^f /www/index.html$" "$WORK/out"
 ! grep -q "/etc/tinyx/init.conf" "$WORK/out" || fail "the trace holds what the init read before the app started"
