@@ -10,10 +10,12 @@ expect_grep "no-such-package-tinyx" "$WORK/err"
 expect_grep "not an installed package, a file or a directory, and apt knows no package" "$WORK/err"
 no_image "$WORK/o1"
 
-printf '#!/bin/sh\necho hi\n' > "$WORK/script.sh"
-expect_status 2 "$TINYX" rootfs --app "$WORK/script.sh" --out "$WORK/o2"
+# A file that is neither ELF nor a script with #!, and no --run naming what runs it (a script with
+# #! is an app: test_rootfs_interpreted.sh).
+printf 'console.log("hi")\n' > "$WORK/app.js"
+expect_status 2 "$TINYX" rootfs --app "$WORK/app.js" --out "$WORK/o2"
 expect_first_line "tinyx: error:" "$WORK/err"
-expect_grep "script.sh: not an ELF file" "$WORK/err"
+expect_grep "app.js: neither an ELF executable nor a script with a #! line" "$WORK/err"
 no_image "$WORK/o2"
 
 # A foreign-architecture ELF: a copy of a host binary with e_machine set to AArch64 (183).
