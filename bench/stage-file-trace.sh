@@ -29,7 +29,8 @@ app_args() {
                           --run "/usr/lib/postgresql/15/bin/postgres -c config_file=/etc/postgresql/15/main/postgresql.conf -c listen_addresses=* -c ssl=off -c hba_file=/etc/postgresql-hba/pg_hba.conf"
                           --include "$EX/postgresql/pg_hba.conf:/etc/postgresql-hba/pg_hba.conf"
                           --include /usr/lib/locale/C.utf8:/usr/lib/locale/C.utf8 --include /usr/share/zoneinfo/Etc/UTC:/usr/share/zoneinfo/Etc/UTC
-                          --forward 5432 --host-test 'psql -h $TINYX_HOST -p $TINYX_PORT_5432 -U postgres -c "select 1"') ;;
+                          # The port accepts before recovery ends ("the database system is starting up"): 30 tries.
+                          --forward 5432 --host-test 'for i in $(seq 30); do psql -h $TINYX_HOST -p $TINYX_PORT_5432 -U postgres -c "select 1" && exit 0; sleep 1; done; exit 1') ;;
         *) die "unknown file-trace app $1" ;;
     esac
 }
