@@ -188,3 +188,20 @@ TEST_CASE("pipeline: a Firecracker build lists vm-config.json, which boots the s
     CHECK(microvm["kernel"]["image"] == "bzImage");
     CHECK(std::find(microvm["outputs"].begin(), microvm["outputs"].end(), "vm-config.json") == microvm["outputs"].end());
 }
+
+TEST_CASE("pipeline: the memory an initramfs needs to unpack, from its archive and files", "[pipeline]") {
+    auto manifest_of = [](int files, std::uint64_t size) {
+        Json manifest{{"files", Json::array()}};
+        for (int i = 0; i < files; ++i) manifest["files"].push_back(Json{{"path", "/f" + std::to_string(i)}, {"size", size}});
+        return manifest;
+    };
+    // nginx's image: 3 MB of xz, ~10 MB of files in ~100 entries; it passes in 48 MB.
+    CHECK(initramfs_memory_mb(3u << 20, manifest_of(100, 100u << 10)) <= 48);
+    // PostgreSQL's uncompressed trial archive: ~300 MB of files, which failed to unpack in 704 MB
+    // ("Initramfs unpacking failed: write error": a tmpfs root gets half of what is not reserved).
+    const auto postgres = manifest_of(4300, 72u << 10);
+    CHECK(initramfs_memory_mb(310u << 20, postgres) > 900);
+    // More files or a bigger archive never need less.
+    CHECK(initramfs_memory_mb(64u << 20, postgres) < initramfs_memory_mb(310u << 20, postgres));
+    CHECK(initramfs_memory_mb(3u << 20, manifest_of(100, 100u << 10)) < initramfs_memory_mb(3u << 20, manifest_of(200, 100u << 10)));
+}
