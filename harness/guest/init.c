@@ -85,6 +85,7 @@ static void marker(const char* event, const char* value) {
         if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';
     if (channel_fd >= 0) write_all(channel_fd, line, (size_t)n);
 
+    if (strcmp(event, TINYX_EVENT_TOUCHED) == 0) return; /* the trace is for the host; the console stays readable */
     char note[512];
     int m = snprintf(note, sizeof note, "\ntinyx-init: %s%s%s\n", event, value ? " " : "", value ? value : "");
     if (m > 0 && (size_t)m < sizeof note) write_all(console_fd >= 0 ? console_fd : 2, note, (size_t)m);
@@ -657,9 +658,14 @@ static void start_trace(void) {
     clock_gettime(CLOCK_REALTIME_COARSE, &trace_start);
 }
 
+static int since_start(const struct timespec* t) {
+    return t->tv_sec > trace_start.tv_sec || (t->tv_sec == trace_start.tv_sec && t->tv_nsec >= trace_start.tv_nsec);
+}
+
+/* Read, mapped, executed or listed (access time), written (modification time), or chmod'ed,
+ * renamed or linked (change time): a file opened only to be written is needed too. */
 static int touched_since_start(const struct stat* st) {
-    return st->st_atim.tv_sec > trace_start.tv_sec ||
-           (st->st_atim.tv_sec == trace_start.tv_sec && st->st_atim.tv_nsec >= trace_start.tv_nsec);
+    return since_start(&st->st_atim) || since_start(&st->st_mtim) || since_start(&st->st_ctim);
 }
 
 /* "<type> <path>" with bytes below 0x20, 0x7f and '%' as %XX: a marker stays on one line. */

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
 
 namespace tinyx::packagers {
 
@@ -239,16 +240,24 @@ std::size_t GuestTree::exclude(const std::vector<std::string>& globs) {
         return false;
     };
     std::size_t removed = 0;
+    // A directory whose files were excluded (not the directory itself) stays, empty: an app may
+    // check that it exists (PostgreSQL opens its lib directory at start, whatever is in it).
+    std::set<std::string> emptied;
     for (auto it = m_entries.begin(); it != m_entries.end();) {
-        bool excluded = false;
-        for (fs::path p = it->first; !excluded && p != p.root_path(); p = p.parent_path()) excluded = matches(p.string());
-        if (excluded) {
+        const fs::path path = it->first;
+        bool by_ancestor = false;
+        for (fs::path p = path.parent_path(); !by_ancestor && p != p.root_path() && !p.empty(); p = p.parent_path())
+            by_ancestor = matches(p.string());
+        if (by_ancestor || matches(path.string())) {
+            if (!by_ancestor && path.parent_path() != path.root_path()) emptied.insert(path.parent_path().string());
             it = m_entries.erase(it);
             ++removed;
         } else {
             ++it;
         }
     }
+    for (const auto& dir : emptied)
+        if (!m_entries.count(dir)) add_directory(dir, 0755, 0, 0, "parent directory (its excluded files are not in the image)");
     return removed;
 }
 

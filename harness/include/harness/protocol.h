@@ -37,8 +37,8 @@
  *    atime (every read, mapping, execution and directory listing sets the entry's access time;
  *    an initramfs unpacks with access time = modification time, long past) and notes the clock.
  *    When the host sends TINYX_TRACE_DUMP on the channel (after its test), the init walks /,
- *    without touching anything, and reports each file, symlink and directory accessed since
- *    then as a TINYX_EVENT_TOUCHED marker, value "<f|l|d> <path>" (bytes below 0x20, 0x7f and
+ *    without touching anything, and reports each file, symlink and directory accessed, written
+ *    or changed since then (access, modification or change time) as a TINYX_EVENT_TOUCHED marker, value "<f|l|d> <path>" (bytes below 0x20, 0x7f and
  *    '%' as %XX), then TINYX_EVENT_TRACE_END with the number reported. Access times need no
  *    kernel option (fanotify would need FANOTIFY, which pruned kernels drop); a stat() alone
  *    sets no access time, so the trace is a prediction the test then confirms.

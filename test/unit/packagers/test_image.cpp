@@ -29,6 +29,18 @@ TEST_CASE("GuestTree: merged-/usr paths, symlink targets, parents, excludes") {
     CHECK(tree.exclude({"*/libz.so*"}) >= 1);
 }
 
+TEST_CASE("GuestTree: excluding every file of a directory leaves the directory; excluding the directory does not") {
+    GuestTree tree;
+    tree.add_file("/usr/lib/app/lib/plugin.so", "x", 0644, "test");
+    tree.add_file("/usr/lib/app/share/data", "y", 0644, "test");
+    tree.add_missing_parents();
+    CHECK(tree.exclude({"/usr/lib/app/lib/plugin.so"}) == 1);
+    REQUIRE(tree.find("/usr/lib/app/lib"));
+    CHECK(tree.find("/usr/lib/app/lib")->kind == EntryKind::directory);
+    CHECK(tree.exclude({"/usr/lib/app/share"}) == 2);
+    CHECK_FALSE(tree.contains("/usr/lib/app/share"));
+}
+
 TEST_CASE("GuestTree: an explicit file replaces the file gathered at its guest path") {
     auto temp = TempDir::create("tinyx-tree-");
     REQUIRE(temp);
