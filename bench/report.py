@@ -177,17 +177,17 @@ if ft and ft["apps"]:
     md += ["## File pruning with one traced boot (stage file-trace)", ""] + provenance_line("file-trace") + [
         "Image vs everything gathered; the traced search vs the untraced group search over the same candidates, "
         "both in this run.", "",
-        "| app | gathered (files) | image before | image after (files) | candidates (touched) | traced: trials, time "
-        "| untraced: trials, time | traced / untraced | verify | memory |",
+        "| app | gathered (files) | image before | image after (files) | candidates (touched) | traced: trials, search, pass "
+        "| untraced: trials, search, pass | traced / untraced: search, pass | verify | memory |",
         "|---|---|---|---|---|---|---|---|---|---|"]
     for r in ft["apps"]:
-        u = r.get("untraced")
+        u, t = r.get("untraced"), r["traced"]
+        untraced = f"{u['trials']}, {u['search_seconds']:.0f} s, {u['seconds']:.0f} s" if u else "–"
         md.append(f"| {r['app']} | {mb(r['gathered_content_bytes'])} | {mb(r['image_bytes_before'])} "
                   f"| {mb(r['image_bytes'])} ({mb(r['content_bytes'])}, {r['content_bytes'] / r['gathered_content_bytes']:.1%}) "
-                  f"| {r['candidates']:,} ({r['touched']}) | {r['traced']['trials']}, {r['traced']['seconds']:.0f} s "
-                  f"| {str(u['trials']) + ', ' + format(u['seconds'], '.0f') + ' s' if u else '–'} "
-                  f"| {x(r.get('traced_to_untraced_seconds'))} | {r['verify']['passed']}/{r['verify']['boots']} "
-                  f"| {r['memory']['verified_mb']} MB |")
+                  f"| {r['candidates']:,} ({r['touched']}) | {t['trials']}, {t['search_seconds']:.0f} s, {t['seconds']:.0f} s "
+                  f"| {untraced} | {x(r.get('traced_to_untraced_search'))}, {x(r.get('traced_to_untraced_seconds'))} "
+                  f"| {r['verify']['passed']}/{r['verify']['boots']} | {r['memory']['verified_mb']} MB |")
     md.append("")
 
 open(os.path.join(out, "results.md"), "w").write("\n".join(md))
