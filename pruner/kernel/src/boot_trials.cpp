@@ -34,7 +34,7 @@ TrialOutcome boot_outcome(const harness::BootReport& report) {
     return outcome;
 }
 
-Result<TrialOutcome> judged_boot(const harness::BootRequest& boot) {
+Result<TrialOutcome> judged_boot(const harness::BootRequest& boot, harness::BootReport* report_out) {
     std::vector<std::string> retries;
     TRY_ASSIGN(auto report, harness::boot(boot));
     if (report.verdict == harness::Verdict::timeout) {
@@ -45,6 +45,7 @@ Result<TrialOutcome> judged_boot(const harness::BootRequest& boot) {
     }
     auto outcome = boot_outcome(report);
     outcome.retries = std::move(retries);
+    if (report_out) *report_out = std::move(report);
     return outcome;
 }
 

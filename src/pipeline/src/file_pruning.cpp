@@ -76,12 +76,7 @@ class FileTrialEvaluator final : public minimize::TrialEvaluator {
         if (traced) {
             boot.repeat = 1;
             boot.find_min_memory = false;
-            TRY_ASSIGN(*traced, harness::boot(boot));
-            if (traced->verdict == harness::Verdict::timeout) {
-                log::warn(str("the traced boot ", traced->reason, "; booting it once more before it counts"));
-                TRY_ASSIGN(*traced, harness::boot(boot));
-            }
-            outcome = pruner::boot_outcome(*traced);
+            TRY_ASSIGN(outcome, pruner::judged_boot(boot, traced));
         } else {
             TRY_ASSIGN(outcome, pruner::confirmed_boot(boot, confirm_runs));
         }
@@ -110,8 +105,7 @@ struct FileTraceRecord {
 Result<std::optional<FileTraceRecord>> load_trace(const fs::path& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) return std::optional<FileTraceRecord>();
-    TRY_ASSIGN(auto text, read_file(path));
-    TRY_ASSIGN(auto json, parse_json(text, path.string()));
+    TRY_ASSIGN(auto json, read_json_file(path));
     FileTraceRecord record;
     for (const auto& path_json : json.value("touched", Json::array())) record.touched.insert(path_json.get<std::string>());
     record.entries = json.value("entries", std::size_t(0));

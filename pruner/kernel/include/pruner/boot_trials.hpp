@@ -27,8 +27,9 @@ TrialOutcome boot_outcome(const harness::BootReport& report);
 
 // One boot judged as a trial: a boot that times out is booted once more before its
 // timeout counts (a stopped or overloaded host is no verdict on the kernel); the
-// outcome's retries say so.
-Result<TrialOutcome> judged_boot(const harness::BootRequest& boot);
+// outcome's retries say so. `report`, when given, receives the boot report that counted (the
+// file pruning's traced boot reads its file trace there).
+Result<TrialOutcome> judged_boot(const harness::BootRequest& boot, harness::BootReport* report = nullptr);
 
 // Boots `boot` once per run until a run fails or `confirm_runs` runs passed: a
 // pass that removes items must hold that many boots. Seconds add up over the runs.
