@@ -27,6 +27,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <set>
 
 namespace tinyx::packagers {
@@ -409,22 +410,32 @@ Result<void> RootfsBuilder::add_interpreter_package(const std::string& program) 
 
 Result<void> RootfsBuilder::add_byte_code_caches() {
     TRY_ASSIGN(std::int64_t epoch, resolve_epoch(m_request));
-    std::vector<std::pair<std::string, TreeEntry>> sources;
-    for (const auto& [guest, entry] : m_tree.entries())
-        if (entry.kind == EntryKind::file && !entry.source.empty() && ends_with(guest, ".py")) sources.emplace_back(guest, entry);
+    struct Source {
+        std::string guest;
+        std::int64_t mtime = 0;
+        std::uint64_t size = 0;
+    };
+    // The .py files by host __pycache__ directory and stem: each directory is listed once.
+    std::map<fs::path, std::map<std::string, Source>> sources_by_cache_dir;
+    for (const auto& [guest, entry] : m_tree.entries()) {
+        if (entry.kind != EntryKind::file || entry.source.empty() || !ends_with(guest, ".py")) continue;
+        const fs::path host(entry.source);
+        sources_by_cache_dir[host.parent_path() / "__pycache__"][host.stem().string()] = {guest, entry.mtime, entry.size};
+    }
     std::size_t added = 0;
-    for (const auto& [guest, source] : sources) {
-        const fs::path host(source.source);
-        const fs::path cache_dir = host.parent_path() / "__pycache__";
+    for (const auto& [cache_dir, sources] : sources_by_cache_dir) {
         std::error_code ec;
         if (!fs::is_directory(cache_dir, ec)) continue;
-        // __pycache__/<stem>.<interpreter tag>.pyc; the optimised ones (.opt-1) are not read by default.
-        const std::string prefix = host.stem().string() + ".";
         for (const auto& file : fs::directory_iterator(cache_dir, ec)) {
+            // <stem>.<interpreter tag>.pyc; the optimised ones (<stem>.<tag>.opt-1.pyc) are not read by default.
             const std::string name = file.path().filename().string();
-            if (!starts_with(name, prefix) || !ends_with(name, ".pyc") || name.find(".opt-") != std::string::npos ||
-                std::count(name.begin() + long(prefix.size()), name.end(), '.') != 1)
-                continue;
+            if (!ends_with(name, ".pyc") || name.find(".opt-") != std::string::npos) continue;
+            const std::string stem_and_tag = name.substr(0, name.size() - 4);
+            const auto tag_dot = stem_and_tag.rfind('.');
+            if (tag_dot == std::string::npos) continue;
+            auto source_it = sources.find(stem_and_tag.substr(0, tag_dot));
+            if (source_it == sources.end()) continue;
+            const Source& source = source_it->second;
             auto bytes = read_file(file.path());
             if (!bytes || bytes->size() < 16) continue;
             auto word = [&](std::size_t at) {
@@ -436,8 +447,8 @@ Result<void> RootfsBuilder::add_byte_code_caches() {
             // The image's writers clamp every mtime to SOURCE_DATE_EPOCH: the cache records the source's mtime there.
             const auto image_mtime = std::uint32_t(std::min<std::int64_t>(source.mtime, epoch));
             for (int i = 0; i < 4; ++i) (*bytes)[8 + i] = char((image_mtime >> (8 * i)) & 0xff);
-            const std::string guest_cache = (fs::path(guest).parent_path() / "__pycache__" / name).string();
-            m_tree.add_file(guest_cache, std::move(*bytes), 0644, str("byte-code cache of ", guest));
+            const std::string guest_cache = (fs::path(source.guest).parent_path() / "__pycache__" / name).string();
+            m_tree.add_file(guest_cache, std::move(*bytes), 0644, str("byte-code cache of ", source.guest));
             ++added;
         }
     }
