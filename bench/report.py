@@ -73,14 +73,22 @@ if lat and lat["apps"]:
            "| app | where | mean | min | max | median | p99 | failed | median ÷ Debian VM | p99 ÷ Debian VM |",
            "|---|---|---|---|---|---|---|---|---|---|"]
     for app, e in lat["apps"].items():
-        for t, label in (("tinyx", "tinyx VM"), ("debian", "Debian VM"), ("host", "host process")):
+        for t, label in (("tinyx", "tinyx VM"), ("tinyx-boot", "tinyx VM, `tinyx boot --host-test`"), ("debian", "Debian VM"),
+                         ("host", "host process")):
             v = e.get(t)
             if not v or "mean_ms" not in v:
                 continue
+            d = e.get("debian") or {}
             r = e["ratio_vs_debian"].get(t) if t != "debian" else {"median_ms": 1.0, "p99_ms": 1.0}
+            if r is None and "median_ms" in d:
+                r = {k: v[k] / d[k] for k in ("median_ms", "p99_ms")}
             md.append(f"| {app} | {label} | {v['mean_ms']:.3f} | {v['min_ms']:.3f} | {v['max_ms']:.3f} "
                       f"| {v['median_ms']:.3f} | {v['p99_ms']:.3f} | {v['failed']} | {x(r and r['median_ms'])} "
                       f"| {x(r and r['p99_ms'])} |")
+    agree = {app: e["tinyx_vs_tinyx_boot"]["median_ms"] for app, e in lat["apps"].items() if e.get("tinyx_vs_tinyx_boot")}
+    if agree:
+        md += ["", "The bench's tinyx row ÷ `tinyx boot --host-test` over the same image, medians: "
+               + ", ".join(f"{app} {v:.3f}" for app, v in agree.items()) + "."]
     md += ["", "Times in ms (curl's time_total). Survey medians (quoted): "
            + ", ".join(f"{k} {v} ms" for k, v in SURVEY["median_response_ms"].items()) + ".", ""]
 
@@ -96,6 +104,21 @@ if b and b["apps"]:
                   f"| {e['tinyx']['min_memory_mb']} / {e['stock']['min_memory_mb']} MB | {x(r['min_memory_tinyx_vs_stock'])} |")
     md += ["", f"Stock kernel: {b['stock_kernel']}. The Debian VM boots its own stock kernel, initrd and qcow2 "
            "with systemd; the two kernels boot the same initramfs (see docs/benchmarks.md).", ""]
+    phases = [("before_kernel", "firmware, loader, kernel decompression"), ("kernel_init", "kernel init"),
+              ("initramfs_unpack", "initramfs unpack"), ("init", "init (with /bench-init's module loads)"),
+              ("app_start", "app start")]
+    if any("phases_s" in e.get("tinyx", {}) for e in b["apps"].values()):
+        md += ["Where the time goes to the app started (`tinyx boot` phases, docs/harness.md; medians, s):", "",
+               "| app | kernel | " + " | ".join(name for _, name in phases) + " | to app started |",
+               "|---|---|" + "---|" * (len(phases) + 1)]
+        for app, e in b["apps"].items():
+            for t in ("tinyx", "stock"):
+                p = e[t].get("phases_s")
+                if not p:
+                    continue
+                cells = " | ".join("–" if p.get(k) is None else f"{p[k]:.3f}" for k, _ in phases)
+                md.append(f"| {app} | {t} | {cells} | {e[t].get('harness_app_started_median_s') or 0:.3f} |")
+        md.append("")
 
 pl = data["platforms"]
 if pl and pl["apps"]:

@@ -6,8 +6,9 @@
 #     rdinit=/bench-init on both kernels' command lines, so both boot the same bytes the same way);
 #   - the app's Debian VM (its own stock kernel + initrd + qcow2, systemd), as the survey's VM;
 # all with the same accelerator, memory and QEMU arguments (bench/vm.py), and the ratios
-# tinyx kernel / stock kernel and tinyx kernel / Debian VM from this run's medians. Then the
-# smallest memory that passes for each kernel on the shared initramfs (`tinyx boot --min-memory`).
+# tinyx kernel / stock kernel and tinyx kernel / Debian VM from this run's medians. Then, for
+# each kernel on the shared initramfs, `tinyx boot --repeat BOOTS --min-memory`: where the boot's
+# time goes (its phases, docs/harness.md) and the smallest memory that passes.
 #
 #   bench/stage-boot.sh [APP...]
 # Env: BOOTS (default 5), MEMORY (256), STOCK_KERNEL, ACCEL, OUT; RESUME=1 keeps the targets that
@@ -75,8 +76,8 @@ for name in $APPS; do
     for target in tinyx stock; do
         kernel=$APP_KERNEL; [ $target = stock ] && kernel=$STOCK_KERNEL
         done_before "$OUT/boot/$name-$target-minmem.json" && continue
-        log "boot: $name, $target kernel: smallest memory that passes (tinyx boot --min-memory)"
-        "$TINYX" boot --kernel "$kernel" --initrd "$shared" --append "$append" --accel "$accel" --memory "$MEMORY" \
+        log "boot: $name, $target kernel: where the time goes, then the smallest memory that passes (tinyx boot --repeat $BOOTS --min-memory)"
+        "$TINYX" boot --kernel "$kernel" --initrd "$shared" --append "$append" --accel "$accel" --memory "$MEMORY" --repeat "$BOOTS" \
             --forward "$APP_PORT" --host-test "$APP_HOST_TEST" --min-memory --json \
             >"$OUT/boot/$name-$target-minmem.json" 2>"$OUT/logs/boot-$name-$target-minmem.log" ||
             die "$name: tinyx boot --min-memory failed with the $target kernel, see $OUT/logs/boot-$name-$target-minmem.log"
@@ -99,6 +100,13 @@ for app in apps:
         m = json.load(open(f"{out}/boot/{app}-{t}-minmem.json"))
         e[t]["min_memory_mb"] = m.get("min_memory_mb")
         e[t]["harness_app_started_s"] = m["boots"][0]["seconds"]["app_started"]
+        # Where the boot's time goes (the harness's phases, docs/harness.md), medians of the boots.
+        def median(values):
+            values = sorted(values)
+            return None if not values else (values[len(values) // 2] if len(values) % 2 else sum(values[len(values) // 2 - 1:len(values) // 2 + 1]) / 2)
+        e[t]["harness_app_started_median_s"] = median([b["seconds"]["app_started"] for b in m["boots"]])
+        e[t]["phases_s"] = {k: median([b["phases"][k] for b in m["boots"] if b["phases"][k] is not None])
+                            for k in ("before_kernel", "kernel_init", "initramfs_unpack", "init", "app_start")}
     e["ratio"] = {"tinyx_vs_stock_kernel": e["tinyx"]["ready_median_s"] / e["stock"]["ready_median_s"],
                   "tinyx_vs_debian_vm": e["tinyx"]["ready_median_s"] / e["debian"]["ready_median_s"],
                   "min_memory_tinyx_vs_stock": (e["tinyx"]["min_memory_mb"] / e["stock"]["min_memory_mb"])

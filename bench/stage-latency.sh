@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stage "latency": the survey's Table 3 measure. REQUESTS sequential curl requests (one curl
 # process each, after WARMUP uncounted ones) to the app's page, for the app
-#   - in its tinyx VM (tinyx kernel + initramfs),
+#   - in its tinyx VM (tinyx kernel + initramfs), booted by bench/vm.py and, as the by-hand check, by
+#     `tinyx boot --host-test` (the same client and count; the two must agree),
 #   - in its Debian VM (stock kernel + initrd + qcow2 disk, systemd): same accelerator, same
 #     memory, same QEMU arguments and network (bench/vm.py boots both),
 #   - as a host process (the same binary and command line, on the host's loopback),
@@ -35,6 +36,14 @@ for name in $APPS; do
     python3 "$BENCH/vm.py" "${common[@]}" --kernel "$APP_KERNEL" --initrd "$APP_INITRD" --append "$APP_APPEND" \
         --run "$measure '$OUT/latency/$name-tinyx.txt'" --log "$OUT/logs/latency-$name-tinyx.console" \
         >"$OUT/latency/$name-tinyx.json" || die "$name: tinyx VM run failed, see $OUT/latency/$name-tinyx.json"
+
+    # The by-hand check: the same image, client and count through `tinyx boot --host-test` (the
+    # harness's own QEMU arguments, marker channel and test runner). The bench's figure must agree.
+    log "latency: $name in its tinyx VM through tinyx boot --host-test ($REQUESTS requests)"
+    "$TINYX" boot --kernel "$APP_KERNEL" --initrd "$APP_INITRD" --append "$APP_APPEND" --accel "$accel" --memory "$MEMORY" \
+        --forward "$APP_PORT" --timeout 36000 --host-test "$measure '$OUT/latency/$name-tinyx-boot.txt'" --json \
+        >"$OUT/latency/$name-tinyx-boot.json" 2>"$OUT/logs/latency-$name-tinyx-boot.log" ||
+        die "$name: tinyx boot --host-test failed, see $OUT/logs/latency-$name-tinyx-boot.log"
 
     log "latency: $name in its Debian VM ($REQUESTS requests, $accel)"
     d=$APP_DIR/debian
@@ -79,13 +88,16 @@ def stats(path):
 
 result = {"requests": requests, "warmup": warmup, "memory_mb": memory, "apps": {}}
 for app in apps:
-    entry = {t: stats(f"{out}/latency/{app}-{t}.txt") for t in ("tinyx", "debian", "host")}
+    entry = {t: stats(f"{out}/latency/{app}-{t}.txt") for t in ("tinyx", "tinyx-boot", "debian", "host")}
     vm = json.load(open(f"{out}/latency/{app}-tinyx.json"))
     result["accel"] = vm["accel"]
     base = entry["debian"]
     entry["ratio_vs_debian"] = {
         t: {k: entry[t][k] / base[k] for k in ("mean_ms", "min_ms", "max_ms", "median_ms", "p99_ms")}
         for t in ("tinyx", "host") if entry[t] and "mean_ms" in entry[t] and base and "mean_ms" in base}
+    # The bench's tinyx row against `tinyx boot --host-test` over the same image (issue 26: within 10 %).
+    if entry["tinyx"] and entry["tinyx-boot"] and "median_ms" in entry["tinyx-boot"]:
+        entry["tinyx_vs_tinyx_boot"] = {k: entry["tinyx"][k] / entry["tinyx-boot"][k] for k in ("mean_ms", "median_ms", "p99_ms")}
     result["apps"][app] = entry
 json.dump(result, sys.stdout, indent=1)
 PY

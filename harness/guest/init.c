@@ -791,7 +791,40 @@ static void keep_running(pid_t app) {
     }
 }
 
+/* The kernel's own times of the boot's phases, from its log (protocol.h, 4.): records are
+ * "priority,sequence,microseconds,flags;message". -1 where the log does not say. */
+struct kernel_times {
+    long long run_init_us, unpack_start_us, unpack_end_us;
+};
+
+static void read_kernel_times(struct kernel_times* t) {
+    t->run_init_us = t->unpack_start_us = t->unpack_end_us = -1;
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;
+    char record[2048];
+    for (;;) {
+        ssize_t n = read(fd, record, sizeof record - 1);
+        if (n < 0 && (errno == EPIPE || errno == EINTR)) continue; /* EPIPE: older records were overwritten */
+        if (n <= 0) break;
+        record[n] = '\0';
+        unsigned priority;
+        unsigned long long sequence;
+        long long usec;
+        const char* message = strchr(record, ';');
+        if (!message || sscanf(record, "%u,%llu,%lld", &priority, &sequence, &usec) != 3) continue;
+        message++;
+        if (starts_with(message, "Unpacking initramfs") || starts_with(message, "Trying to unpack rootfs image as initramfs"))
+            t->unpack_start_us = usec;
+        else if (starts_with(message, "Freeing initrd memory"))
+            t->unpack_end_us = usec;
+        else if (starts_with(message, "Run ") && strstr(message, " as init process"))
+            t->run_init_us = usec;
+    }
+    close(fd);
+}
+
 int main(int argc, char** argv, char** envp) {
+    const long init_start_ms = uptime_ms();
     umask(022);
     mkdir("/dev", 0755);
     int dev_error = mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") != 0 ? errno : 0;
@@ -815,10 +848,17 @@ int main(int argc, char** argv, char** envp) {
 
     pid_t app = 0;
     if (params.trace) start_trace();
+    struct kernel_times kernel;
+    read_kernel_times(&kernel);
+    const long app_launch_ms = uptime_ms();
     if (config.run_count > 0) {
         app = start(config.run, config.env, &config);
         if (app < 0) fail("cannot fork the app");
     }
+    char times[160];
+    snprintf(times, sizeof times, "%lld %lld %lld %ld %ld", kernel.run_init_us, kernel.unpack_start_us, kernel.unpack_end_us,
+             init_start_ms, app_launch_ms);
+    marker(TINYX_EVENT_BOOT_TIMES, times);
     wait_for_app(app, &params);
     marker(TINYX_EVENT_APP_STARTED, NULL);
 

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <cstdio>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <set>
@@ -276,6 +277,16 @@ void BootSession::handle(const Marker& marker) {
         m_seen.app_started = true;
         m_run.seconds.app_started = now;
         m_run.guest_ms.app_started = marker.uptime_ms;
+    } else if (marker.event == TINYX_EVENT_BOOT_TIMES) {
+        auto& guest = m_run.guest_ms;
+        long long values[5] = {-1, -1, -1, -1, -1};
+        if (std::sscanf(marker.value.c_str(), "%lld %lld %lld %lld %lld", &values[0], &values[1], &values[2], &values[3], &values[4]) == 5) {
+            guest.run_init_us = values[0];
+            guest.unpack_start_us = values[1];
+            guest.unpack_end_us = values[2];
+            guest.init_start = values[3];
+            guest.app_launch = values[4];
+        }
     } else if (marker.event == TINYX_EVENT_TEST_START) {
         m_seen.test_started = true;
         m_run.seconds.test_start = now;
@@ -680,13 +691,22 @@ Result<BootReport> boot(const BootRequest& request) {
         int good = request.target.memory_mb;
         int bad = request.min_memory_floor_mb - 1;
         int step = std::max(1, request.min_memory_precision_mb);
-        while (good - bad > step) {
-            int mid = bad + (good - bad) / 2;
-            TRY_ASSIGN(auto run, run_boot(request, decision.accel, mid, console_path(str("console-", mid, "mb.log"))));
-            log_run(run, str("memory ", mid, " MB"));
-            report.memory_trials.emplace_back(mid, run.verdict);
-            (run.verdict == Verdict::pass ? good : bad) = mid;
-        }
+        // Too little memory ends a boot in a panic or an OOM kill, seconds in; a boot that hangs
+        // instead is cut at a few times the passing boots' time, not at the test's timeout.
+        BootRequest trial = request;
+        double slowest = 0;
+        for (const auto& run : report.boots) slowest = std::max(slowest, run.seconds.total);
+        trial.test.timeout_seconds = std::min(request.test.timeout_seconds, std::max(30.0, 3 * slowest));
+        const auto probe = [&](int mb) -> Result<void> {
+            TRY_ASSIGN(auto run, run_boot(trial, decision.accel, mb, console_path(str("console-", mb, "mb.log"))));
+            log_run(run, str("memory ", mb, " MB"));
+            report.memory_trials.emplace_back(mb, run.verdict);
+            (run.verdict == Verdict::pass ? good : bad) = mb;
+            return success();
+        };
+        if (request.min_memory_hint_mb && *request.min_memory_hint_mb > bad + step && *request.min_memory_hint_mb < good - step)
+            TRY(probe(*request.min_memory_hint_mb));
+        while (good - bad > step) TRY(probe(bad + (good - bad) / 2));
         report.min_memory_mb = good;
         log::info(str("smallest memory that passes: ", good, " MB (within ", step, " MB)"));
     }
@@ -712,6 +732,24 @@ Json file_trace_json(const FileTrace& trace) {
     Json touched = Json::array();
     for (const auto& entry : trace.touched) touched.push_back(str(entry.type, " ", entry.path));
     return Json{{"complete", trace.complete}, {"touched", touched}};
+}
+
+BootPhases boot_phases(const BootRun& run) {
+    BootPhases phases;
+    const auto& guest = run.guest_ms;
+    if (run.seconds.init >= 0 && guest.init >= 0) phases.before_kernel = std::max(0.0, run.seconds.init - double(guest.init) / 1000);
+    const bool unpacked = guest.unpack_start_us >= 0 && guest.unpack_end_us >= guest.unpack_start_us;
+    if (unpacked) phases.initramfs_unpack = double(guest.unpack_end_us - guest.unpack_start_us) / 1e6;
+    if (guest.run_init_us >= 0) phases.kernel_init = double(guest.run_init_us) / 1e6 - std::max(0.0, phases.initramfs_unpack);
+    if (guest.run_init_us >= 0 && guest.app_launch >= 0) phases.init = std::max(0.0, double(guest.app_launch) / 1000 - double(guest.run_init_us) / 1e6);
+    if (guest.app_launch >= 0 && guest.app_started >= 0) phases.app_start = double(guest.app_started - guest.app_launch) / 1000;
+    return phases;
+}
+
+Json boot_phases_json(const BootPhases& phases) {
+    const auto value = [](double seconds) { return seconds < 0 ? Json() : Json(seconds); };
+    return {{"before_kernel", value(phases.before_kernel)}, {"kernel_init", value(phases.kernel_init)},
+            {"initramfs_unpack", value(phases.initramfs_unpack)}, {"init", value(phases.init)}, {"app_start", value(phases.app_start)}};
 }
 
 Json boot_report_json(const BootReport& report) {
@@ -741,6 +779,7 @@ Json boot_report_json(const BootReport& report) {
               {"app_started", ms_or_null(run.guest_ms.app_started)},
               {"test_start", ms_or_null(run.guest_ms.test_start)},
               {"test_exit", ms_or_null(run.guest_ms.test_exit)}}},
+            {"phases", boot_phases_json(boot_phases(run))},
             {"console_log", run.console_log ? Json(run.console_log->string()) : Json()},
             {"console_tail", run.verdict == Verdict::pass ? Json::array() : Json(run.console_tail)},
             {"host_test_tail", run.verdict == Verdict::pass ? Json::array() : Json(run.host_test_tail)},

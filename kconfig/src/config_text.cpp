@@ -123,25 +123,36 @@ std::vector<std::string> symbols_in_order(std::string_view config_text) {
     return order;
 }
 
-std::string force_off(std::string_view config_text, const std::vector<std::string>& symbols) {
-    const std::set<std::string> wanted(symbols.begin(), symbols.end());
-    std::set<std::string> pending = wanted;
+std::string set_values(std::string_view config_text, const std::vector<std::pair<std::string, std::string>>& values) {
+    std::map<std::string, std::string> wanted;
+    for (const auto& [symbol, value] : values) wanted[symbol] = value;
+    const auto line_for = [](const std::string& symbol, const std::string& value) {
+        return value == "n" ? str("# CONFIG_", symbol, " is not set\n") : str("CONFIG_", symbol, "=", value, "\n");
+    };
+    std::set<std::string> pending;
+    for (const auto& [symbol, value] : wanted) pending.insert(symbol);
     std::string out;
-    out.reserve(config_text.size() + symbols.size() * 32);
+    out.reserve(config_text.size() + values.size() * 32);
     for (const auto& line : split_lines(config_text)) {
         auto symbol = line_symbol(line);
         if (!symbol.empty() && wanted.count(symbol)) {
-            // The first line of the symbol becomes "not set"; later ones go: in a composed
-            // config (tinyconfig + a fragment) the fragment's later `=y` would win.
-            if (pending.erase(symbol)) out += str("# CONFIG_", symbol, " is not set\n");
+            // The first line of the symbol takes the value; later ones go: in a composed
+            // config (tinyconfig + a fragment) a later line would win.
+            if (pending.erase(symbol)) out += line_for(symbol, wanted[symbol]);
         } else {
             out += line;
             out += '\n';
         }
     }
-    for (const auto& symbol : symbols)
-        if (pending.count(symbol)) out += str("# CONFIG_", symbol, " is not set\n");
+    for (const auto& [symbol, value] : values)
+        if (pending.erase(symbol)) out += line_for(symbol, wanted[symbol]);
     return out;
+}
+
+std::string force_off(std::string_view config_text, const std::vector<std::string>& symbols) {
+    std::vector<std::pair<std::string, std::string>> off;
+    for (const auto& symbol : symbols) off.emplace_back(symbol, "n");
+    return set_values(config_text, off);
 }
 
 } // namespace tinyx::kconfig

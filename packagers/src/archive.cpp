@@ -176,28 +176,72 @@ Result<std::string> xz_compress(std::string_view data) {
     return out;
 }
 
-Result<void> write_cpio(const GuestTree& tree, const fs::path& output, Compression compression, std::int64_t epoch) {
+Result<std::string> compress_bytes(std::string_view raw, Compression compression) {
+    if (compression == Compression::none) return std::string(raw);
+    if (compression == Compression::xz) return xz_compress(raw);
+    // gzip and zstd through libarchive's "raw" format: one entry whose data is the stream.
     ArchivePtr a(archive_write_new());
-    if (archive_write_set_format_cpio_newc(a.get()) != ARCHIVE_OK) return archive_error(a.get(), "cpio newc");
-    // The kernel reads the archive as a stream: no padding to 10 KiB blocks.
+    if (archive_write_set_format_raw(a.get()) != ARCHIVE_OK) return archive_error(a.get(), "raw format");
     archive_write_set_bytes_per_block(a.get(), 0);
     if (compression == Compression::gzip) {
         if (archive_write_add_filter_gzip(a.get()) != ARCHIVE_OK ||
             archive_write_set_filter_option(a.get(), "gzip", "compression-level", "9") != ARCHIVE_OK ||
             archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) != ARCHIVE_OK) // no build time in the header
             return archive_error(a.get(), "gzip");
-    } else if (compression == Compression::zstd) {
+    } else {
         if (archive_write_add_filter_zstd(a.get()) != ARCHIVE_OK ||
             archive_write_set_filter_option(a.get(), "zstd", "compression-level", "19") != ARCHIVE_OK)
             return archive_error(a.get(), "zstd");
     }
+    std::string out;
+    if (archive_write_open(a.get(), &out, nullptr, append_to_string, nullptr) != ARCHIVE_OK) return archive_error(a.get(), "compressing");
+    EntryPtr e(archive_entry_new());
+    archive_entry_set_pathname(e.get(), "data");
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_size(e.get(), la_int64_t(raw.size()));
+    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) return archive_error(a.get(), "compressing");
+    for (std::size_t at = 0; at < raw.size(); at += 1 << 20) {
+        if (interrupt::requested()) return Error::interrupted();
+        const std::size_t n = std::min<std::size_t>(1 << 20, raw.size() - at);
+        if (archive_write_data(a.get(), raw.data() + at, n) < 0) return archive_error(a.get(), "compressing");
+    }
+    if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error(a.get(), "compressing");
+    return out;
+}
+
+Result<std::string> decompress_bytes(std::string_view data) {
+    struct ReadDeleter {
+        void operator()(archive* a) const { archive_read_free(a); }
+    };
+    std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_raw(a.get());
+    if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) return archive_error(a.get(), "decompressing");
+    archive_entry* entry = nullptr;
+    if (archive_read_next_header(a.get(), &entry) != ARCHIVE_OK) return archive_error(a.get(), "decompressing");
+    std::string out;
+    std::vector<char> buffer(1 << 20);
+    for (;;) {
+        const la_ssize_t n = archive_read_data(a.get(), buffer.data(), buffer.size());
+        if (n < 0) return archive_error(a.get(), "decompressing");
+        if (n == 0) break;
+        out.append(buffer.data(), std::size_t(n));
+    }
+    return out;
+}
+
+Result<void> write_cpio(const GuestTree& tree, const fs::path& output, Compression compression, std::int64_t epoch) {
+    ArchivePtr a(archive_write_new());
+    if (archive_write_set_format_cpio_newc(a.get()) != ARCHIVE_OK) return archive_error(a.get(), "cpio newc");
+    // The kernel reads the archive as a stream: no padding to 10 KiB blocks.
+    archive_write_set_bytes_per_block(a.get(), 0);
     std::string bytes;
     if (archive_write_open(a.get(), &bytes, nullptr, append_to_string, nullptr) != ARCHIVE_OK) return archive_error(a.get(), "cpio");
     TRY(write_entries(a.get(), tree, epoch));
     if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error(a.get(), "finishing the cpio archive");
-    if (compression == Compression::xz) {
-        TRY_ASSIGN(bytes, xz_compress(bytes));
-    }
+    // Compressed apart from the archive, so an image compressed again another way
+    // (recompress_initramfs) has the bytes a build with that compression writes.
+    TRY_ASSIGN(bytes, compress_bytes(bytes, compression));
     return write_file_atomic(output, bytes);
 }
 

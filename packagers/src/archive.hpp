@@ -23,6 +23,11 @@ const char* compression_name(Compression compression);
 // ".gz", ".xz", ".zst" or "".
 const char* compression_suffix(Compression compression);
 
+// The kernel-readable stream of `raw` (gzip -9, xz as below, zstd -19; none: as is), and back
+// (any of them, recognised by its header).
+Result<std::string> compress_bytes(std::string_view raw, Compression compression);
+Result<std::string> decompress_bytes(std::string_view data);
+
 Result<void> write_cpio(const GuestTree& tree, const std::filesystem::path& output, Compression compression, std::int64_t epoch);
 Result<void> write_tar(const GuestTree& tree, const std::filesystem::path& output, std::int64_t epoch);
 

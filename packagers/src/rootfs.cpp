@@ -1169,4 +1169,22 @@ Result<RootfsResult> build_rootfs(const RootfsRequest& request) {
     return result;
 }
 
+Result<RootfsResult> recompress_initramfs(const RootfsResult& image, const std::string& compression, const fs::path& directory) {
+    if (image.format != "initramfs") return Error::bad_input(str("--compression applies to --format initramfs only (", image.format, ")"));
+    TRY_ASSIGN(const Compression to, parse_compression(compression));
+    TRY_ASSIGN(const std::string stored, read_file(image.image));
+    TRY_ASSIGN(const std::string raw, decompress_bytes(stored));
+    TRY_ASSIGN(const std::string packed, compress_bytes(raw, to));
+    TRY_ASSIGN(const ImageFormat* format, find_image_format(image.format));
+    RootfsResult out = image;
+    out.compression = compression_name(to);
+    out.image = directory / (format->file_name + compression_suffix(to));
+    out.image_bytes = packed.size();
+    TRY(write_file_atomic(out.image, packed));
+    out.manifest_json["compression"] = out.compression;
+    out.manifest_json["image"] = out.image.filename().string();
+    out.manifest_json["image_bytes"] = out.image_bytes;
+    return out;
+}
+
 } // namespace tinyx::packagers

@@ -1,5 +1,7 @@
 #include "profiles/profile.hpp"
 
+#include "core/compression.hpp"
+
 #include "core/arch.hpp"
 #include "core/range.hpp"
 #include "core/strings.hpp"
@@ -156,6 +158,26 @@ Result<Profile> parse_profile(const Json& document, const std::string& where) {
     }
     if (document.contains("pruning")) profile.pruning = document["pruning"];
     if (document.contains("file_pruning")) profile.file_pruning = document["file_pruning"];
+    if (document.contains("compression")) {
+        const auto& record = document["compression"];
+        const auto record_where = where + ": compression";
+        if (!record.is_object()) return Error::bad_input(record_where + ": expected an object");
+        CompressionChoice choice;
+        TRY_ASSIGN(choice.goal, optional_string(record, "goal", record_where));
+        TRY_ASSIGN(choice.kernel, optional_string(record, "kernel", record_where)); // empty: the architecture has no choice
+        TRY_ASSIGN(choice.initramfs, json_string(record, "initramfs", record_where));
+        TRY_ASSIGN(choice.why, optional_string(record, "why", record_where));
+        if (!choice.kernel.empty()) {
+            TRY_ASSIGN(const auto* kernel, find_compression(choice.kernel, record_where + ".kernel"));
+            if (kernel->kernel_symbol.empty())
+                return Error::bad_input(str(record_where, ".kernel: '", choice.kernel, "' is not a kernel compression"));
+        }
+        TRY(find_compression(choice.initramfs, record_where + ".initramfs"));
+        if (profile.app && profile.app->compression != choice.initramfs)
+            return Error::bad_input(str(record_where, ".initramfs: '", choice.initramfs, "' but app.compression is '",
+                                        profile.app->compression, "'"));
+        profile.compression = choice;
+    }
     return profile;
 }
 
@@ -225,6 +247,13 @@ Json profile_to_json(const Profile& profile) {
     if (!profile.sizes.empty()) out["sizes"] = profile.sizes;
     if (!profile.pruning.is_null()) out["pruning"] = profile.pruning;
     if (!profile.file_pruning.is_null()) out["file_pruning"] = profile.file_pruning;
+    if (profile.compression) {
+        const auto& choice = *profile.compression;
+        out["compression"] = {{"initramfs", choice.initramfs}};
+        if (!choice.kernel.empty()) out["compression"]["kernel"] = choice.kernel;
+        if (!choice.goal.empty()) out["compression"]["goal"] = choice.goal;
+        if (!choice.why.empty()) out["compression"]["why"] = choice.why;
+    }
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include "boot_flags.hpp"
 #include "scale_out_flags.hpp"
 #include "commands.hpp"
+#include "core/compression.hpp"
 #include "core/strings.hpp"
 
 #include <algorithm>
@@ -15,7 +16,7 @@ namespace {
 
 struct BuildOptions {
     pipeline::BuildRequest request;
-    std::string app, run, compression, profile, kernel_src, baselet, pool, hint_profile, out;
+    std::string app, run, compression, kernel_compression, optimize, profile, kernel_src, baselet, pool, hint_profile, out;
     std::vector<std::string> includes, excludes;
     std::vector<std::string> prune_what{"kernel", "files", "boot"};
     BootFlags boot;
@@ -41,6 +42,9 @@ Result<int> run_build(BuildOptions& options) {
     if (!options.pool.empty()) request.pool = fs::path(options.pool);
     request.accel = accel_choice(options.boot.accel);
     request.platform = options.boot.platform;
+    if (!options.optimize.empty()) request.optimize = options.optimize;
+    if (!options.compression.empty()) request.compression = options.compression;
+    if (!options.kernel_compression.empty()) request.kernel_compression = options.kernel_compression;
 
     const bool names_app = !options.app.empty() || !options.app_flags.image.empty();
     if (!names_app && (!options.run.empty() || !options.includes.empty() || !options.excludes.empty() || options.no_busybox ||
@@ -93,8 +97,25 @@ void setup_build(CLI::App& app, Runner& runner) {
     cmd->add_option("--include", options->includes, "HOST[:GUEST] file or directory to add (repeatable)");
     cmd->add_option("--exclude", options->excludes, "Glob of guest paths to leave out (repeatable)");
     cmd->add_flag("--no-busybox", options->no_busybox, "No BusyBox in the image (tests run on the host)");
-    cmd->add_option("--compression", options->compression, "Initramfs compression")
-        ->check(CLI::IsMember({"gzip", "xz", "zstd", "none"}));
+    std::vector<std::string> goals, image_compressions, kernel_compressions;
+    std::string goals_help;
+    for (const auto& [name, what] : pipeline::optimize_goals()) {
+        goals.push_back(name);
+        goals_help += str(goals_help.empty() ? "" : "; ", name, ": ", what);
+    }
+    for (const auto& kind : compressions()) {
+        image_compressions.emplace_back(kind.name);
+        if (!kind.kernel_symbol.empty()) kernel_compressions.emplace_back(kind.name);
+    }
+    cmd->add_option("--optimize", options->optimize,
+                    str("How the initramfs and kernel compressions are chosen, by boots of the final kernel (default balanced; "
+                        "a --profile rebuild takes the profile's choice). ", goals_help))
+        ->check(CLI::IsMember(goals));
+    cmd->add_option("--compression", options->compression, "Initramfs compression, instead of measuring (" + join(image_compressions, ", ") + ")")
+        ->check(CLI::IsMember(image_compressions));
+    cmd->add_option("--kernel-compression", options->kernel_compression,
+                    "The kernel image's compression, instead of measuring (" + join(kernel_compressions, ", ") + ")")
+        ->check(CLI::IsMember(kernel_compressions));
     add_boot_flags(cmd, options->boot, "Seconds per verifying and trial boot (default 120)");
     cmd->add_option("--profile", options->profile, "Rebuild from an app profile (no pruning)")->check(CLI::ExistingFile);
     cmd->add_flag("--prune", options->request.prune,
@@ -144,6 +165,8 @@ void setup_build(CLI::App& app, Runner& runner) {
                 "              --run 'lighttpd -D -f /etc/lighttpd/lighttpd.conf' --host-test 'curl -fsI http://$TINYX_HOST:$TINYX_PORT_80/' \\\n"
                 "              --out out/lighttpd   an --include replaces the package's config file\n"
                 "  tinyx build --profile profiles/apps/nginx.json --out out/nginx   the shipped nginx profile: no pruning\n"
+                "  tinyx build --profile profiles/apps/nginx.json --optimize size --out out/nginx-small\n"
+                "              the compressions decided again, for the fewest bytes (balanced: the fastest boot within 1.15x)\n"
                 "  tinyx build --profile profiles/apps/nginx.json --app angie --out out/angie   reuse nginx's options\n"
                 "  tinyx build --profile out/nginx/profile.json --prune --prune-what files --out out/nginx-slim\n"
                 "  tinyx build --app ./site/serve.py --forward 80 --host-test 'curl -fs http://$TINYX_HOST:$TINYX_PORT_80/' \\\n"

@@ -20,7 +20,7 @@ cat >"$WORK/pool.json" <<'JSON'
 JSON
 host_test='curl -fsS --max-time 20 http://$TINYX_HOST:$TINYX_PORT_8080/ | grep -q "tinyx on arm64"'
 
-expect_status 0 "$TINYX" build --arch arm64 --app busybox-static --run "/bin/busybox httpd -f -p 8080 -h /www" \
+expect_status 0 "$TINYX" build --arch arm64 --compression xz --app busybox-static --run "/bin/busybox httpd -f -p 8080 -h /www" \
     --include "$WORK/www:/www" --forward 8080 --host-test "$host_test" --timeout 120 \
     --pool "$WORK/pool.json" --prune --prune-what kernel --strategy trace --verify 3 --out "$WORK/arm"
 expect_grep "option(s) of the pool do not exist for arm64 in Linux .*: IA32_EMULATION" "$WORK/err"

@@ -57,7 +57,7 @@ umoci config --image "$OCI:scratch" --config.entrypoint /bin/busybox --config.cm
 host_test='curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_8080/ | grep -q "scratch image" &&
            curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_8080/cgi-bin/whoami | tee /dev/stderr |
            grep -q "uid=1001 gid=1001 greeting=from-flag image_only=yes cwd=/www/cgi-bin"'
-expect_status 0 "$TINYX" build --image "oci:$OCI:scratch" --user other --env GREETING=from-flag --host-test "$host_test" \
+expect_status 0 "$TINYX" build --compression xz --kernel-compression xz --image "oci:$OCI:scratch" --user other --env GREETING=from-flag --host-test "$host_test" \
     --accel tcg --out "$WORK/vm-scratch"
 expect_grep '"passed": 3' "$WORK/vm-scratch/report.json"
 expect_grep "forwarding the image's exposed ports: 8080" "$WORK/err"
@@ -71,7 +71,7 @@ expect_status 0 "$TINYX" boot --kernel "$WORK/vm-scratch/bzImage" --initrd "$WOR
     --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_8080/cgi-bin/whoami | grep -q "greeting=at-boot image_only=yes"'
 # The image's User (web, 1000) when no --user is given; the profile's rebuild checks the digest.
 host_test_default=${host_test/uid=1001 gid=1001 greeting=from-flag/uid=1000 gid=1000 greeting=image}
-expect_status 0 "$TINYX" build --image "oci:$OCI:scratch" --host-test "$host_test_default" --verify 1 --accel tcg --out "$WORK/vm-default"
+expect_status 0 "$TINYX" build --compression xz --kernel-compression xz --image "oci:$OCI:scratch" --host-test "$host_test_default" --verify 1 --accel tcg --out "$WORK/vm-default"
 expect_grep '"passed": 1' "$WORK/vm-default/report.json"
 # The profile rebuilds from the image it names and checks its digest: a changed image is refused.
 expect_status 0 "$TINYX" build --profile "$WORK/vm-scratch/profile.json" --verify 1 --accel tcg --out "$WORK/vm-again"
@@ -89,7 +89,7 @@ mmdebstrap --quiet --variant=essential --include=nginx-light --dpkgopt='path-exc
 new_image nginx
 umoci raw add-layer --image "$OCI:nginx" "$WORK/nginx-root.tar"
 umoci config --image "$OCI:nginx" --config.entrypoint nginx --config.cmd=-g --config.cmd 'daemon off;' --config.exposedports 80/tcp
-expect_status 0 "$TINYX" build --image "oci:$OCI:nginx" --no-busybox \
+expect_status 0 "$TINYX" build --compression xz --kernel-compression xz --image "oci:$OCI:nginx" --no-busybox \
     --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_80/ | grep -q nginx' --accel tcg --out "$WORK/vm-nginx"
 expect_grep '"passed": 3' "$WORK/vm-nginx/report.json"
 only_from_image "$WORK/vm-nginx/manifest.json" # nginx-light is installed here too: it must not be read
@@ -110,7 +110,7 @@ umoci raw add-layer --image "$OCI:python" "$WORK/python-root.tar"
 add_layer python "$WORK/pyapp"
 umoci config --image "$OCI:python" --config.entrypoint python3 --config.cmd=-m --config.cmd http.server --config.cmd 8000 \
     --config.workingdir /srv/site --config.env PYTHONDONTWRITEBYTECODE=1 --config.exposedports 8000/tcp
-expect_status 0 "$TINYX" build --image "oci:$OCI:python" \
+expect_status 0 "$TINYX" build --compression xz --kernel-compression xz --image "oci:$OCI:python" \
     --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_8000/ | grep -q "served by python"' --accel tcg --out "$WORK/vm-python"
 expect_grep '"passed": 3' "$WORK/vm-python/report.json"
 [ "$(report_field "$WORK/vm-python/report.json" "r['container_image']['layers']")" = 2 ] || fail "the python image has 2 layers"

@@ -14,7 +14,7 @@ apt-cache show "$PACKAGE" >/dev/null 2>&1 || fail "prerequisite missing: apt's p
 mkdir -p "$WORK/www"
 echo "served by a package this host never installed" > "$WORK/www/index.html"
 dpkg -l > "$WORK/dpkg-before.txt"
-expect_status 0 "$TINYX" build --app "$PACKAGE" --run "webfsd -F -p 8080 -r /srv/www -f index.html" --include "$WORK/www:/srv/www" \
+expect_status 0 "$TINYX" build --compression xz --kernel-compression xz --app "$PACKAGE" --run "webfsd -F -p 8080 -r /srv/www -f index.html" --include "$WORK/www:/srv/www" \
     --forward 8080 --host-test 'curl -fsS --max-time 10 http://$TINYX_HOST:$TINYX_PORT_8080/ | grep -q "never installed"' \
     --accel tcg --out "$WORK/vm"
 dpkg -l > "$WORK/dpkg-after.txt"

@@ -87,6 +87,9 @@ struct BootRequest {
     bool find_min_memory = false; // after a pass: bisect for the smallest memory that still passes
     int min_memory_floor_mb = 16;
     int min_memory_precision_mb = 4;
+    // A first guess for the bisection (an estimate of what the image needs): a pass or a
+    // failure there halves the range in one boot.
+    std::optional<int> min_memory_hint_mb;
     std::optional<std::filesystem::path> log_dir; // keep console logs here (else removed at the end)
 };
 
@@ -106,6 +109,23 @@ struct GuestUptimes {
     long long app_started = -1;
     long long test_start = -1;
     long long test_exit = -1;
+    // The boot's phases (protocol.h TINYX_EVENT_BOOT_TIMES): the kernel's log in microseconds,
+    // the init's own start and the app's launch in milliseconds.
+    long long run_init_us = -1;
+    long long unpack_start_us = -1;
+    long long unpack_end_us = -1;
+    long long init_start = -1;
+    long long app_launch = -1;
+};
+
+// Where a boot's time went from QEMU's start to the app started, in seconds; -1 = unknown. The
+// guest's clock starts with the kernel; the init marker ties it to the host's.
+struct BootPhases {
+    double before_kernel = -1;    // firmware, the loader and the kernel's decompression of itself
+    double kernel_init = -1;      // the kernel's start to running /init, less the initramfs unpacking
+    double initramfs_unpack = -1; // "Unpacking initramfs..." to "Freeing initrd memory"
+    double init = -1;             // the kernel running /init to the app launched
+    double app_start = -1;        // the app launched to its ports accepting (the app-started marker)
 };
 
 // What the guest's file trace reported (harness/protocol.h, 5.): guest paths by type.
@@ -158,6 +178,10 @@ Result<void> validate_all_but_kernel(const BootRequest& request);
 // an arm64 Image or Image.gz. Anything else, or a kernel of another machine, is bad input naming
 // the file (and the machine), before QEMU starts.
 Result<void> check_kernel_image(const std::filesystem::path& kernel, const Arch& arch);
+
+BootPhases boot_phases(const BootRun& run);
+// {"before_kernel": s, "kernel_init": s, ...}, null for an unknown phase.
+Json boot_phases_json(const BootPhases& phases);
 
 Json boot_report_json(const BootReport& report);
 // {"complete": bool, "touched": ["f /usr/bin/python3.11", "d /www", ...]}

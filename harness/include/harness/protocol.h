@@ -33,6 +33,12 @@
  * 4. Guest -> host: marker lines on the channel, each on a line of its own:
  *      @@tinyx:<nonce>:<event>:<guest uptime in ms>[:<value>]
  *
+ *    After it starts the app the init sends TINYX_EVENT_BOOT_TIMES, the times of the boot's
+ *    phases on the guest's clock: "<run-init> <unpack-start> <unpack-end> <init-start> <app-launch>",
+ *    the first three in microseconds from the kernel's log (/dev/kmsg: "Run /init as init process",
+ *    "Unpacking initramfs...", "Freeing initrd memory"), the last two the init's own uptime in
+ *    milliseconds; -1 for what is unknown (a kernel without printk, a disk root).
+ *
  * 5. The file trace (tinyx.trace=1). Before it starts the app, the init remounts / with strict
  *    atime (every read, mapping, execution and directory listing sets the entry's access time;
  *    an initramfs unpacks with access time = modification time, long past) and notes the clock.
@@ -75,6 +81,7 @@
 /* Events, in the order a good boot prints them. */
 #define TINYX_EVENT_INIT "init"               /* /init started (value: protocol version) */
 #define TINYX_EVENT_APP_STARTED "app-started" /* the run command runs and its ports accept */
+#define TINYX_EVENT_BOOT_TIMES "boot-times"   /* value: the boot's phases on the guest's clock (4.) */
 #define TINYX_EVENT_TEST_START "test-start"   /* the guest test begins */
 #define TINYX_EVENT_TEST_EXIT "test-exit"     /* value: the guest test's exit status */
 /* Events that end a boot early. */

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tinyx::kconfig {
@@ -35,6 +36,9 @@ std::string config_hash(std::string_view config_text);
 std::set<std::string> enabled_symbols(std::string_view config_text);
 // Symbols in the order their lines appear (the menu order of a .config).
 std::vector<std::string> symbols_in_order(std::string_view config_text);
+// The text with each symbol given its value ("n": `# CONFIG_X is not set`; else `CONFIG_X=value`,
+// as written): its first line replaced, later ones dropped, or appended.
+std::string set_values(std::string_view config_text, const std::vector<std::pair<std::string, std::string>>& values);
 // The text with every symbol of `symbols` written as `# CONFIG_X is not set`: its first line
 // replaced, later ones dropped (in a composed config a later `=y` would win), or appended.
 std::string force_off(std::string_view config_text, const std::vector<std::string>& symbols);

@@ -100,6 +100,13 @@ Result<void> validate_rootfs_request(const RootfsRequest& request);
 
 Result<RootfsResult> build_rootfs(const RootfsRequest& request);
 
+// The same initramfs with another compression (gzip, xz, zstd or none), written into `directory`
+// under its usual name; the manifest's fields follow (writing the manifest is the caller's).
+// The bytes are those build_rootfs writes with that compression: `tinyx build` weighs the
+// compressions of one image without gathering it again.
+Result<RootfsResult> recompress_initramfs(const RootfsResult& image, const std::string& compression,
+                                          const std::filesystem::path& directory);
+
 // For a request with an image: verify and unpack it (into the cache build_rootfs then
 // reuses) and check the profile's digest and that it says what to run. Lets `tinyx build`
 // reject a bad image before it writes anything and take the image's ExposedPorts.

@@ -57,6 +57,16 @@ struct TestSpec {
     bool outbound_network = false; // the guest may reach the outside (default: forwarded ports only)
 };
 
+// How a build compressed the kernel and the initramfs, and why (tinyx build --optimize). A rebuild
+// compresses the same way, and its kernel keeps only the initramfs decompressor it needs.
+struct CompressionChoice {
+    std::string goal;      // "size", "boot" or "balanced"; empty when flags fixed both
+    std::string kernel;    // core/compression.hpp names
+    std::string initramfs;
+    std::string why;       // the rule's outcome, one sentence
+    bool operator==(const CompressionChoice&) const = default;
+};
+
 struct Profile {
     std::string kind; // "baselet", "pool" or "app"
     std::string name;
@@ -71,6 +81,9 @@ struct Profile {
     Json sizes = Json::object();   // kernel_bytes, initramfs_bytes, ...
     Json pruning = nullptr;        // the pruning report's summary, null if never pruned
     Json file_pruning = nullptr;   // the file pruning's summary (search, candidates, trials, removed, bytes), null if none
+    // Unset in profiles made before it was recorded: the kernel keeps tinyconfig's compression
+    // and every decompressor, the initramfs app.compression.
+    std::optional<CompressionChoice> compression;
 };
 
 Result<Profile> parse_profile(const Json& document, const std::string& where);

@@ -5,6 +5,7 @@
 
 #include "boot_option_pruning.hpp"
 #include "file_pruning.hpp"
+#include "optimize.hpp"
 
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -68,6 +69,26 @@ struct MemoryFit {
     int verified_mb = 0;        // what the verifying boots got
 };
 
+// The compressions of this build: fixed (a flag, or the profile's record) or measured by the
+// optimize pass (optimize.hpp), and that pass's table.
+struct CompressionPlan {
+    std::string goal = "balanced";
+    const CompressionKind* initramfs = nullptr; // fixed; nullptr: measured
+    const CompressionKind* kernel = nullptr;    // fixed; nullptr: measured, or kept (below)
+    std::string initramfs_from, kernel_from;    // "--compression", "the profile", "measured", ...
+    // The kernel's compression is not this build's to choose: the architecture has no choice
+    // (arm64's Image.gz), the platform boots an uncompressed vmlinux, or an older profile keeps
+    // its kernel as it was built (tinyconfig's xz, every decompressor).
+    bool kernel_kept = false;
+    // A profile made before the choice was recorded: its kernel and image as they were built
+    // (tinyconfig's xz kernel with every decompressor, the profile's initramfs compression).
+    bool legacy = false;
+    bool measured() const { return !initramfs || (!kernel && !kernel_kept); }
+    std::vector<CompressionCandidate> table; // the optimize pass's candidates, initramfs then kernel
+    std::string why;                         // the decision in one sentence
+    double seconds = 0;
+};
+
 // The guest memory an initramfs needs to unpack: the kernel keeps the archive while it unpacks
 // the files into page-cache pages (whole pages, an inode and dentry each), and a tmpfs root (the
 // kernel's choice with CONFIG_TMPFS) may hold only half of the memory that is not reserved when
@@ -106,6 +127,7 @@ struct BuildContext {
     std::optional<BootOptionPruneResult> boot_option_pruning; // prune_boot_options
     harness::BootReport verified;           // verify
     MemoryFit memory;                       // gather, prune_files, verify
+    CompressionPlan compression;            // inputs (what is fixed), optimize (what was measured)
 };
 
 // One pass: its name (the key of its seconds in report.json), whether this build runs it, and
@@ -131,6 +153,9 @@ Result<WantedOptions> wanted_options(const BuildRequest& request, const std::opt
 std::string kernel_file_name(const BuildContext& context);
 
 // kernel_passes.cpp
+// How this build's kernels are built (its tree, platform, image store and scale-out); with
+// `reuse_stored` a config built before comes from the image store.
+pruner::KernelBuildOptions kernel_build_options(const BuildContext& context, bool reuse_stored = false);
 Result<void> compose_start_config(BuildContext& context);
 Result<void> prune_kernel(BuildContext& context);
 Result<void> build_kernel(BuildContext& context);
@@ -143,6 +168,11 @@ Result<void> gather(BuildContext& context);
 Result<void> prune_files(BuildContext& context);
 Result<void> prune_command_line(BuildContext& context);
 Result<void> verify(BuildContext& context);
+
+// optimize.cpp: the compressions, by measured boots, and the final kernel built with them.
+Result<void> optimize_compression(BuildContext& context);
+// The .config values of the plan's fixed compressions (empty when the kernel is kept as built).
+std::vector<std::pair<std::string, std::string>> fixed_compression_settings(const BuildContext& context);
 
 // ship.cpp: the outputs, rendered once from the context.
 Json render_report(const BuildContext& context);

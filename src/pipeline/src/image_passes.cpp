@@ -137,8 +137,12 @@ Result<void> verify(BuildContext& context) {
     auto boot = context.boot;
     boot.repeat = request.verify_boots;
     boot.log_dir = request.out_dir / "logs";
+    // Then the smallest memory that passes (summary.md, report.json memory.min_mb), starting
+    // from what the image needs to unpack.
+    boot.find_min_memory = true;
+    boot.min_memory_hint_mb = initramfs_memory_mb(context.image.image_bytes, context.image.manifest_json);
     TRY(make_directories(*boot.log_dir));
-    log::info(str("verifying: ", request.verify_boots, " boots with the test"));
+    log::info(str("verifying: ", request.verify_boots, " boots with the test, then the smallest memory that passes"));
     TRY_ASSIGN(context.verified, harness::boot(boot));
     return success();
 }

@@ -4,6 +4,8 @@
 // gathering request.
 #include "context.hpp"
 
+#include "core/compression.hpp"
+
 #include "core/log.hpp"
 #include "core/strings.hpp"
 
@@ -67,6 +69,57 @@ Result<WantedOptions> wanted_options(const BuildRequest& request, const std::opt
     return wanted;
 }
 
+namespace {
+
+// What decides the compressions: a flag fixes one; a --profile rebuild (without --optimize) takes
+// the profile's record and measures nothing; the rest is the optimize pass's to measure.
+Result<void> plan_compression(BuildContext& context) {
+    const auto& request = context.request;
+    const auto& profile = context.profile;
+    auto& plan = context.compression;
+    const bool rebuild = profile && !request.optimize;
+    if (request.optimize) {
+        plan.goal = *request.optimize;
+    } else if (profile && profile->compression && !profile->compression->goal.empty()) {
+        plan.goal = profile->compression->goal;
+    }
+    if (request.compression) {
+        TRY_ASSIGN(plan.initramfs, find_compression(*request.compression, "--compression"));
+        plan.initramfs_from = "--compression";
+    } else if (rebuild) {
+        TRY_ASSIGN(plan.initramfs, find_compression(context.app.compression, "the profile's app.compression"));
+        plan.initramfs_from = "the profile";
+    }
+    if (request.kernel_compression) {
+        TRY_ASSIGN(plan.kernel, find_compression(*request.kernel_compression, "--kernel-compression"));
+        if (plan.kernel->kernel_symbol.empty())
+            return Error::bad_input(str("--kernel-compression ", *request.kernel_compression, ": a kernel image is compressed (xz, zstd or gzip)"));
+        plan.kernel_from = "--kernel-compression";
+    } else if (rebuild && profile->compression) {
+        if (profile->compression->kernel.empty()) {
+            plan.kernel_kept = true; // its architecture has no choice
+        } else {
+            TRY_ASSIGN(plan.kernel, find_compression(profile->compression->kernel, "the profile's compression.kernel"));
+        }
+        plan.kernel_from = "the profile";
+    } else if (rebuild) {
+        plan.legacy = plan.kernel_kept = true;
+        plan.kernel_from = "the profile, made before compressions were recorded";
+    }
+    if (context.platform->kernel_format != harness::KernelFormat::boot_image) {
+        plan.kernel = nullptr;
+        plan.kernel_kept = true;
+        plan.kernel_from = str(context.platform->name, " boots the uncompressed vmlinux");
+    }
+    if (!plan.initramfs) plan.initramfs_from = "measured";
+    if (!plan.kernel && !plan.kernel_kept) plan.kernel_from = "measured";
+    // The image is gathered (and pruned) with the fixed compression, else xz until measured.
+    if (plan.initramfs) context.app.compression = std::string(plan.initramfs->name);
+    return success();
+}
+
+} // namespace
+
 Result<void> resolve_inputs(BuildContext& context) {
     const auto& request = context.request;
     if (request.profile) {
@@ -126,6 +179,7 @@ Result<void> resolve_inputs(BuildContext& context) {
                                         made_for->name, ", or --prune to decide them for ", context.platform->name,
                                         ", starting from the profile's options)"));
     }
+    TRY(plan_compression(context));
     TRY_ASSIGN(context.wanted, wanted_options(request, profile, context.platform->baselet(*arch)));
     if (request.prune && profile) log::info("--prune with --profile: pruning starts from the profile's options");
 

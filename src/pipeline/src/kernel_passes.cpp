@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "kconfig/config_text.hpp"
 #include "kconfig/make.hpp"
 #include "minimize/prior_hint.hpp"
 #include "pruner/boot_trials.hpp"
@@ -13,18 +14,15 @@
 
 namespace tinyx::pipeline {
 
-namespace {
-
-pruner::KernelBuildOptions build_options(const BuildContext& context) {
+pruner::KernelBuildOptions kernel_build_options(const BuildContext& context, bool reuse_stored) {
     pruner::KernelBuildOptions options;
     options.tree = context.tree;
     options.image_format = context.platform->kernel_format;
     if (context.request.image_store) options.image_store = *context.request.image_store;
     options.scale_out = context.request.scale_out;
+    options.reuse_stored_images = reuse_stored;
     return options;
 }
-
-} // namespace
 
 std::string kernel_file_name(const BuildContext& context) {
     return harness::kernel_file_name(*context.tree.arch, context.platform->kernel_format);
@@ -70,6 +68,12 @@ Result<void> compose_start_config(BuildContext& context) {
                       context.tree.version, " and are not candidates: ", join(start.pool_absent, ", ")));
     std::vector<std::string> warnings;
     start.inputs = base + profiles::config_fragment(known);
+    // Compressions fixed before the build (flags, the profile's record): every kernel of the build
+    // has them. Measured ones are the optimize pass's, on the final config.
+    std::vector<std::pair<std::string, std::string>> compression;
+    for (const auto& setting : fixed_compression_settings(context))
+        if (engine.has_symbol(setting.first)) compression.push_back(setting);
+    start.inputs = kconfig::set_values(start.inputs, compression);
     start.text = engine.resolve(start.inputs, &warnings);
     for (const auto& warning : warnings) log::debug(warning);
     auto values = kconfig::parse_config_values(start.text);
@@ -106,7 +110,7 @@ Result<void> prune_kernel(BuildContext& context) {
     for (const auto& option : enabled_options(context.wanted.candidates, start.text, ""))
         if (!baselet.count(option.symbol)) candidates.push_back(option.symbol);
     TRY(write_file_atomic(prune_dir / "candidates", join(candidates, "\n") + (candidates.empty() ? "" : "\n")));
-    const auto build = build_options(context);
+    const auto build = kernel_build_options(context);
     TRY_ASSIGN(auto evaluator, pruner::make_kernel_boot_evaluator(build, context.boot, 2));
     pruner::PruneRequest prune;
     prune.tree = &context.tree;
@@ -173,8 +177,7 @@ Result<void> prune_kernel(BuildContext& context) {
 // holding this kernel (`tinyx kconfig code` reads it).
 Result<void> build_kernel(BuildContext& context) {
     const auto& out_dir = context.request.out_dir;
-    auto options = build_options(context);
-    options.reuse_stored_images = !context.request.kernel_only;
+    auto options = kernel_build_options(context, !context.request.kernel_only);
     TRY_ASSIGN(auto builder, pruner::KernelBuilder::create(options));
     log::info(str("building the kernel in ", builder.build_dir().string(), " (minutes for a first build; incremental after)"));
     TRY_ASSIGN(auto outcome, builder.build(context.final_config));

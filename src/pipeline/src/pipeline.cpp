@@ -21,6 +21,7 @@ bool always(const BuildContext&) { return true; }
 bool prunes_kernel(const BuildContext& c) { return c.request.prune && c.request.prune_kernel; }
 bool prunes_files(const BuildContext& c) { return c.request.prune && c.request.prune_files; }
 bool prunes_command_line(const BuildContext& c) { return c.request.prune && c.request.prune_boot_options; }
+bool measures_compression(const BuildContext& c) { return c.compression.measured(); }
 
 Result<void> run_pass(const Pass& pass, BuildContext& context) {
     const auto start = std::chrono::steady_clock::now();
@@ -54,6 +55,7 @@ const std::vector<Pass>& build_passes() {
         {"build", always, build_kernel},                                  // the final kernel
         {"prune_files", prunes_files, prune_files},                       // the image's files
         {"prune_boot_options", prunes_command_line, prune_command_line},  // the kernel command line
+        {"optimize", measures_compression, optimize_compression},         // the compressions, by measured boots
         {"verify", always, verify},                                       // --verify boots with the test
     };
     return passes;

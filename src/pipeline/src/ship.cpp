@@ -2,10 +2,15 @@
 // contract's fields; written last, its presence means the run finished) and summary.md.
 #include "context.hpp"
 
+#include "core/compression.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "core/version.hpp"
+#include "kconfig/config_text.hpp"
 #include "pruner/prune.hpp"
+
+#include <cmath>
+#include <map>
 
 namespace tinyx::pipeline {
 
@@ -45,6 +50,34 @@ std::string image_name(const profiles::AppSpec& app) {
 
 bool passed(const BuildContext& context) { return context.verified.verdict == harness::Verdict::pass; }
 
+// The final kernel's compression, from its config ("" when its architecture has no choice).
+std::string kernel_compression(const std::string& config) {
+    const auto values = kconfig::parse_config_values(config);
+    for (const auto& kind : compressions()) {
+        const auto it = kind.kernel_symbol.empty() ? values.end() : values.find(std::string(kind.kernel_symbol));
+        if (it != values.end() && it->second == "y") return std::string(kind.name);
+    }
+    return "";
+}
+
+Json compression_report(const BuildContext& context) {
+    const auto& plan = context.compression;
+    Json candidates = Json::array();
+    for (const auto& row : plan.table)
+        candidates.push_back(Json{{"part", row.part}, {"compression", row.name}, {"bytes", row.bytes},
+                                  {"setting_bytes", row.setting_bytes}, {"boot_seconds", row.boot_seconds},
+                                  {"median_seconds", row.median ? Json(*row.median) : Json()}, {"chosen", row.chosen},
+                                  {"note", row.note}});
+    std::string rule;
+    for (const auto& [goal, what] : optimize_goals())
+        if (goal == plan.goal) rule = what;
+    const std::string kernel = kernel_compression(context.kernel.config);
+    return Json{{"goal", plan.goal}, {"rule", rule}, {"measured", plan.measured()},
+                {"kernel", kernel.empty() ? Json() : Json(kernel)}, {"kernel_from", plan.kernel_from},
+                {"initramfs", context.image.compression}, {"initramfs_from", plan.initramfs_from},
+                {"why", plan.why}, {"candidates", candidates}, {"seconds", plan.seconds}};
+}
+
 profiles::Profile output_profile(const BuildContext& context, const std::vector<profiles::OptionSetting>& kept) {
     const auto& profile = context.profile;
     profiles::Profile out;
@@ -73,6 +106,10 @@ profiles::Profile output_profile(const BuildContext& context, const std::vector<
     } else if (profile) {
         out.file_pruning = profile->file_pruning;
     }
+    const auto& plan = context.compression;
+    if (!plan.legacy)
+        out.compression = profiles::CompressionChoice{plan.goal, kernel_compression(context.kernel.config), context.image.compression,
+                                                      plan.measured() ? plan.why : (profile && profile->compression ? profile->compression->why : "")};
     return out;
 }
 
@@ -156,6 +193,22 @@ Json render_report(const BuildContext& context) {
                    {"accel", harness::accelerator_name(verified.accel)}};
     if (!verified.boots.empty() && verified.boots.front().seconds.app_started >= 0)
         verify["boot_seconds"] = verified.boots.front().seconds.app_started;
+    // Where the boot's time goes: each phase's median over the verifying boots that passed.
+    std::map<std::string, std::vector<double>> phases;
+    std::vector<double> to_app;
+    for (const auto& run : verified.boots) {
+        if (run.verdict != harness::Verdict::pass) continue;
+        if (run.seconds.app_started >= 0) to_app.push_back(run.seconds.app_started);
+        const Json measured = harness::boot_phases_json(harness::boot_phases(run));
+        for (const auto& [phase, seconds] : measured.items())
+            if (seconds.is_number()) phases[phase].push_back(seconds.get<double>());
+    }
+    if (!to_app.empty()) {
+        verify["boot_seconds_median"] = median(to_app);
+        Json medians = harness::boot_phases_json(harness::BootPhases{});
+        for (const auto& [phase, values] : phases) medians[phase] = median(values);
+        verify["phases"] = medians;
+    }
     report["verify"] = verify;
     report["boot"] = harness::boot_report_json(verified);
     report["pruning"] = context.kernel_pruning ? context.kernel_pruning->pruning : Json(nullptr);
@@ -174,7 +227,10 @@ Json render_report(const BuildContext& context) {
                             {"uncompressed_image_needs_mb", memory.trial_needed_mb},
                             {"gathering_boots_mb", memory.gathering_mb},
                             {"pruned_image_needs_mb", memory.final_needed_mb ? Json(*memory.final_needed_mb) : Json()},
-                            {"verified_mb", memory.verified_mb}};
+                            {"verified_mb", memory.verified_mb},
+                            {"min_mb", verified.min_memory_mb ? Json(*verified.min_memory_mb) : Json()},
+                            {"min_mb_boots", verified.memory_trials.size()}};
+    report["compression"] = compression_report(context);
     report["boot_option_pruning"] = context.boot_option_pruning ? context.boot_option_pruning->report : Json(nullptr);
     report["trials"] = context.kernel_pruning ? context.kernel_pruning->trials : Json::array();
     report["seconds"] = context.seconds;
@@ -184,6 +240,33 @@ Json render_report(const BuildContext& context) {
     if (context.platform->monitor_config == harness::MonitorConfig::firecracker) report["outputs"].push_back("vm-config.json");
     return report;
 }
+
+namespace {
+
+// The compression decision: the rule, the measured table and the choice (or where the fixed ones came from).
+std::string compression_summary(const Json& compression) {
+    const auto text = [&](const char* key) { return compression[key].is_string() ? compression[key].get<std::string>() : std::string("as built"); };
+    std::string md = str("## Compression\n\nKernel ", text("kernel"), " (", text("kernel_from"), "), initramfs ", text("initramfs"), " (",
+                         text("initramfs_from"), ").");
+    if (!compression.value("measured", false)) return md + " Not measured: `--optimize size|boot|balanced` decides again.\n\n";
+    md += str(" `--optimize ", text("goal"), "`: ", text("rule"), "; the initramfs is decided first, on the pruned kernel, then the "
+              "kernel's compression with that initramfs.\n\n");
+    md += "| part | compression | bytes | kernel + image | boot to app started (median) | |\n|---|---|---|---|---|---|\n";
+    for (const auto& row : compression["candidates"]) {
+        std::string boot = "–";
+        if (row["median_seconds"].is_number()) {
+            std::vector<std::string> each;
+            for (const auto& s : row["boot_seconds"]) each.push_back(human_seconds(s.get<double>()));
+            boot = str(human_seconds(row["median_seconds"].get<double>()), " (", join(each, ", "), ")");
+        }
+        md += str("| ", row.value("part", std::string()), " | ", row.value("compression", std::string()), " | ",
+                  human_bytes(row.value("bytes", 0ull)), " | ", human_bytes(row.value("setting_bytes", 0ull)), " | ", boot, " | ",
+                  row.value("chosen", false) ? std::string("**chosen**") : row.value("note", std::string()), " |\n");
+    }
+    return md + str("\nDecision: ", text("why"), " (", human_seconds(compression.value("seconds", 0.0)), ").\n\n");
+}
+
+} // namespace
 
 std::string render_summary(const Json& report, const std::vector<profiles::OptionSetting>& kept) {
     std::string md = "# tinyx build: " + report["app"].value("app", std::string()) + "\n\n";
@@ -202,6 +285,16 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
         md += str("Verification: ", verify.value("passed", 0), "/", verify.value("boots", 0), " boots passed");
         if (verify.contains("boot_seconds")) md += str(", boot to app started ", verify["boot_seconds"].get<double>(), " s");
         md += str(" (", verify.value("accel", std::string("?")), ").\n\n");
+        if (verify.contains("phases")) {
+            static const std::vector<std::pair<const char*, const char*>> names = {
+                {"before_kernel", "firmware, loader and kernel decompression"}, {"kernel_init", "kernel init"},
+                {"initramfs_unpack", "initramfs unpack"}, {"init", "init"}, {"app_start", "app start"}};
+            md += str("Boot to app started, median of the verifying boots: **", human_seconds(verify["boot_seconds_median"].get<double>()),
+                      "**\n\n| phase | seconds |\n|---|---|\n");
+            for (const auto& [key, name] : names)
+                md += str("| ", name, " | ", verify["phases"][key].is_number() ? str(std::round(verify["phases"][key].get<double>() * 1000) / 1000) : std::string("–"), " |\n");
+            md += "\n";
+        }
     }
     if (report.contains("memory") && report["memory"].is_object()) {
         const auto& memory = report["memory"];
@@ -212,8 +305,13 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
             md += str("; it did not fit, so the boots of the gathered image got ", gathering, " MB");
         if (!memory["pruned_image_needs_mb"].is_null())
             md += str("; the pruned image needs about ", memory["pruned_image_needs_mb"].get<int>(), " MB");
-        md += str("; verified with ", memory.value("verified_mb", 0), " MB.\n\n");
+        md += str("; verified with ", memory.value("verified_mb", 0), " MB.");
+        if (memory.contains("min_mb") && memory["min_mb"].is_number())
+            md += str(" **Smallest memory that passes: ", memory["min_mb"].get<int>(), " MB** (", memory.value("min_mb_boots", 0),
+                      " more boots, to within 4 MB).");
+        md += "\n\n";
     }
+    if (report.contains("compression") && report["compression"].is_object()) md += compression_summary(report["compression"]);
     md += str("## Kernel options on top of tinyconfig (", kept.size(), ")\n\n");
     for (const auto& option : kept) md += str("- `", option.symbol, "=", option.value, "` — ", option.why, "\n");
     if (report.contains("file_pruning") && !report["file_pruning"].is_null()) {

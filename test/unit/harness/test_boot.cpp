@@ -70,6 +70,16 @@ TEST_CASE("boot: a guest test that exits 0 passes, with guest timings") {
     auto json = boot_report_json(report);
     CHECK(json["verdict"] == "pass");
     CHECK(json["boots"][0]["guest_uptime_ms"]["app_started"] == 200);
+    // The phases: the kernel's log (run /init at 40 ms, unpacking 10-30 ms), the init's clock.
+    CHECK(run.guest_ms.run_init_us == 40000);
+    CHECK(run.guest_ms.app_launch == 170);
+    const auto phases = boot_phases(run);
+    CHECK(phases.initramfs_unpack == Approx(0.020));
+    CHECK(phases.kernel_init == Approx(0.020));
+    CHECK(phases.init == Approx(0.130));
+    CHECK(phases.app_start == Approx(0.030));
+    CHECK(phases.before_kernel == Approx(std::max(0.0, run.seconds.init - 0.1)));
+    CHECK(json["boots"][0]["phases"]["init"] == Approx(0.130));
 }
 
 TEST_CASE("boot: a failing guest test is a verdict, not an error") {
@@ -264,6 +274,18 @@ TEST_CASE("boot: --repeat stops at the first failure; min-memory bisects") {
         CHECK(*report.min_memory_mb <= 16 + fake.request.min_memory_precision_mb);
         CHECK(*report.min_memory_mb >= 16);
         CHECK(report.memory_trials.size() >= 3);
+    }
+    SECTION("min-memory: the hint is tried first") {
+        FakeBoot fake("pass");
+        fake.request.target.memory_mb = 128;
+        fake.request.find_min_memory = true;
+        fake.request.min_memory_hint_mb = 40;
+        auto report = fake.run();
+        REQUIRE(report.memory_trials.size() >= 2);
+        CHECK(report.memory_trials.front().first == 40);
+        CHECK(report.memory_trials[1].first < 40); // it passed: the rest of the search is below it
+        REQUIRE(report.min_memory_mb);
+        CHECK(*report.min_memory_mb <= 16 + fake.request.min_memory_precision_mb);
     }
 }
 

@@ -49,3 +49,13 @@ TEST_CASE("kconfig text: option-level differences", "[kconfig]") {
     CHECK((changes[1].symbol == "B" && changes[1].before == "m" && changes[1].after == "y"));
     CHECK((changes[2].symbol == "C" && changes[2].before.empty() && changes[2].after == "y"));
 }
+
+TEST_CASE("set_values: the first line of a symbol takes the value, later ones go, new ones are appended") {
+    const std::string text = "CONFIG_KERNEL_XZ=y\n# CONFIG_KERNEL_ZSTD is not set\nCONFIG_RD_GZIP=y\nCONFIG_RD_GZIP=y\nCONFIG_EPOLL=y\n";
+    const auto out = kconfig::set_values(text, {{"KERNEL_XZ", "n"}, {"KERNEL_ZSTD", "y"}, {"RD_GZIP", "n"}, {"RD_ZSTD", "y"}});
+    CHECK(out == "# CONFIG_KERNEL_XZ is not set\nCONFIG_KERNEL_ZSTD=y\n# CONFIG_RD_GZIP is not set\nCONFIG_EPOLL=y\nCONFIG_RD_ZSTD=y\n");
+    const auto values = kconfig::parse_config_values(out);
+    CHECK(values.at("KERNEL_ZSTD") == "y");
+    CHECK(values.at("RD_GZIP") == "n");
+    CHECK(kconfig::force_off(text, {"EPOLL"}) == kconfig::set_values(text, {{"EPOLL", "n"}}));
+}

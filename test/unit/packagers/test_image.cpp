@@ -117,3 +117,35 @@ TEST_CASE("compressed cpio: gzip, zstd and kernel-compatible xz decompress to th
     REQUIRE(result);
     CHECK(result->out == "CRC32\n");
 }
+
+TEST_CASE("recompress_initramfs: another compression of an image has the bytes a build with it writes") {
+    auto temp = TempDir::create("tinyx-recompress-");
+    REQUIRE(temp);
+    GuestTree tree;
+    tree.add_file("/etc/x", std::string(100000, 'x'), 0644, "t");
+    tree.add_file("/etc/y", "why\n", 0644, "t");
+    tree.add_missing_parents();
+    REQUIRE(write_cpio(tree, temp->path() / "initramfs.cpio.xz", Compression::xz, 0));
+    RootfsResult image;
+    image.format = "initramfs";
+    image.compression = "xz";
+    image.image = temp->path() / "initramfs.cpio.xz";
+    image.manifest_json = {{"compression", "xz"}, {"image", "initramfs.cpio.xz"}};
+    for (auto [name, compression] : {std::pair{"gzip", Compression::gzip}, std::pair{"zstd", Compression::zstd},
+                                     std::pair{"none", Compression::none}, std::pair{"xz", Compression::xz}}) {
+        const auto built = temp->path() / "built" / name;
+        REQUIRE(make_directories(built));
+        REQUIRE(write_cpio(tree, built / "image", compression, 0));
+        const auto into = temp->path() / "recompressed" / name;
+        REQUIRE(make_directories(into));
+        auto again = recompress_initramfs(image, name, into);
+        REQUIRE(again);
+        CHECK(again->compression == name);
+        CHECK(again->image == into / (std::string("initramfs.cpio") + compression_suffix(compression)));
+        CHECK(read_file(again->image).value() == read_file(built / "image").value());
+        CHECK(again->image_bytes == fs::file_size(again->image));
+        CHECK(again->manifest_json["compression"] == name);
+        CHECK(again->manifest_json["image_bytes"] == again->image_bytes);
+    }
+    CHECK(recompress_initramfs(image, "lzo", temp->path()).error().exit == Exit::bad_input);
+}

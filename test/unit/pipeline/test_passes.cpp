@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <cstdlib>
 
 using namespace tinyx;
@@ -31,16 +32,24 @@ fs::path kernel_tree() {
 TEST_CASE("pipeline: one flat list of passes, the pruning ones only with --prune and --prune-what", "[pipeline]") {
     std::vector<std::string> all;
     for (const auto& pass : build_passes()) all.emplace_back(pass.name);
-    CHECK(all == std::vector<std::string>{"gather", "config", "prune", "build", "prune_files", "prune_boot_options", "verify"});
+    CHECK(all == std::vector<std::string>{"gather", "config", "prune", "build", "prune_files", "prune_boot_options", "optimize", "verify"});
 
     BuildRequest request;
     BuildContext plain(request);
-    CHECK(names_that_run(plain) == std::vector<std::string>{"gather", "config", "build", "verify"});
+    CHECK(names_that_run(plain) == std::vector<std::string>{"gather", "config", "build", "optimize", "verify"});
+    // Both compressions fixed (flags, or a profile's record): nothing to measure.
+    BuildContext fixed(request);
+    fixed.compression.initramfs = find_compression("xz", "x").value();
+    fixed.compression.kernel = find_compression("xz", "x").value();
+    CHECK(names_that_run(fixed) == std::vector<std::string>{"gather", "config", "build", "verify"});
+    fixed.compression.kernel = nullptr;
+    fixed.compression.kernel_kept = true; // arm64, Firecracker's vmlinux, an older profile
+    CHECK(names_that_run(fixed) == std::vector<std::string>{"gather", "config", "build", "verify"});
     request.prune = true;
     request.prune_kernel = false;
     request.prune_boot_options = false;
     BuildContext files_only(request);
-    CHECK(names_that_run(files_only) == std::vector<std::string>{"gather", "config", "build", "prune_files", "verify"});
+    CHECK(names_that_run(files_only) == std::vector<std::string>{"gather", "config", "build", "prune_files", "optimize", "verify"});
 }
 
 TEST_CASE("pipeline: the start config wants the baselet, then the profile's options, and keeps off what it removed", "[pipeline]") {
@@ -87,6 +96,23 @@ TEST_CASE("pipeline: the config pass composes tinyconfig + the wanted options on
     CHECK(context.final_config == context.start.text);
     CHECK(context.start.inputs.find("CONFIG_VIRTIO_NET=y") != std::string::npos);
 
+    // Compressions fixed before the build: the start config has them, one decompressor only.
+    context.compression.initramfs = find_compression("zstd", "x").value();
+    context.compression.kernel = find_compression("gzip", "x").value();
+    REQUIRE(compose_start_config(context));
+    values = kconfig::parse_config_values(context.start.text);
+    CHECK(values["KERNEL_GZIP"] == "y");
+    CHECK(values["KERNEL_XZ"] == "n");
+    CHECK(values["RD_ZSTD"] == "y");
+    CHECK(values["RD_XZ"] == "n");
+    CHECK(values["RD_GZIP"] == "n");
+    context.compression.legacy = true; // an older profile's kernel: as it was built
+    REQUIRE(compose_start_config(context));
+    values = kconfig::parse_config_values(context.start.text);
+    CHECK(values["KERNEL_XZ"] == "y");
+    CHECK(values["RD_GZIP"] == "y");
+    context.compression = {};
+
     context.wanted.all.push_back({"NO_SUCH_OPTION_ANYWHERE", "y", "a typo"});
     auto missing = compose_start_config(context);
     REQUIRE_FALSE(missing);
@@ -115,10 +141,30 @@ TEST_CASE("pipeline: report.json and summary.md are rendered from the context, o
     for (int i = 0; i < 3; ++i) {
         harness::BootRun run;
         run.verdict = harness::Verdict::pass;
-        run.seconds.app_started = 1.5;
+        run.seconds.app_started = 1.5 + 0.1 * i;
+        run.seconds.init = 0.9;
+        run.guest_ms = {.init = 400, .app_started = 1000, .run_init_us = 300000, .unpack_start_us = 100000,
+                        .unpack_end_us = 250000, .init_start = 310, .app_launch = 700};
         context.verified.boots.push_back(run);
     }
     context.verified.verdict = harness::Verdict::pass;
+    context.verified.min_memory_mb = 40;
+    context.verified.memory_trials = {{64, harness::Verdict::pass}, {40, harness::Verdict::pass}, {24, harness::Verdict::boot_failed}};
+    CompressionCandidate xz, zstd;
+    xz.part = zstd.part = "initramfs";
+    xz.name = "xz";
+    xz.bytes = 500000;
+    xz.setting_bytes = 1500000;
+    xz.boot_seconds = {1.7, 1.8, 1.75};
+    xz.median = 1.75;
+    zstd.name = "zstd";
+    zstd.bytes = 560000;
+    zstd.setting_bytes = 1560000;
+    zstd.boot_seconds = {1.2, 1.3, 1.25};
+    zstd.median = 1.25;
+    zstd.chosen = true;
+    context.compression.table = {xz, zstd};
+    context.compression.why = "balanced: ...";
 
     auto kept = kept_options(context);
     REQUIRE(kept.size() == 1);
@@ -144,6 +190,22 @@ TEST_CASE("pipeline: report.json and summary.md are rendered from the context, o
     CHECK(summary.find("| kernel (bzImage) |") != std::string::npos);
     CHECK(summary.find("Verification: 3/3 boots passed") != std::string::npos);
     CHECK(summary.find("- `EPOLL=y` — candidate pool (not pruned): epoll for servers") != std::string::npos);
+    // The smallest memory, where the boot's time went (medians), the compression table.
+    CHECK(report["memory"]["min_mb"] == 40);
+    CHECK(report["memory"]["min_mb_boots"] == 3);
+    CHECK(summary.find("Smallest memory that passes: 40 MB") != std::string::npos);
+    CHECK(report["verify"]["boot_seconds_median"] == Approx(1.6));
+    CHECK(report["verify"]["phases"]["initramfs_unpack"] == Approx(0.15));
+    CHECK(report["verify"]["phases"]["kernel_init"] == Approx(0.15));
+    CHECK(report["verify"]["phases"]["init"] == Approx(0.4));
+    CHECK(report["verify"]["phases"]["app_start"] == Approx(0.3));
+    CHECK(report["verify"]["phases"]["before_kernel"] == Approx(0.5));
+    CHECK(summary.find("| initramfs unpack | 0.15 |") != std::string::npos);
+    CHECK(report["compression"]["measured"] == true);
+    CHECK(report["compression"]["candidates"][1]["chosen"] == true);
+    CHECK(summary.find("## Compression") != std::string::npos);
+    CHECK(summary.find("| initramfs | zstd |") != std::string::npos);
+    CHECK(summary.find("**chosen**") != std::string::npos);
 
     // A failed test with another app's profile: the reason says how to decide this app's own options.
     context.verified.verdict = harness::Verdict::test_failed;
@@ -204,4 +266,64 @@ TEST_CASE("pipeline: the memory an initramfs needs to unpack, from its archive a
     // More files or a bigger archive never need less.
     CHECK(initramfs_memory_mb(64u << 20, postgres) < initramfs_memory_mb(310u << 20, postgres));
     CHECK(initramfs_memory_mb(3u << 20, manifest_of(100, 100u << 10)) < initramfs_memory_mb(3u << 20, manifest_of(200, 100u << 10)));
+}
+
+namespace {
+
+pipeline::CompressionCandidate row(const char* name, std::uint64_t bytes, std::uint64_t other, std::optional<double> boot) {
+    pipeline::CompressionCandidate candidate;
+    candidate.part = "initramfs";
+    candidate.name = name;
+    candidate.bytes = bytes;
+    candidate.setting_bytes = bytes + other;
+    candidate.median = boot;
+    return candidate;
+}
+
+} // namespace
+
+TEST_CASE("optimize: the rule per goal over measured candidates") {
+    // nginx's image as measured by hand (issue 26), with a 1.35 MB kernel.
+    const std::uint64_t kernel = 1'352'704;
+    std::vector<pipeline::CompressionCandidate> images = {
+        row("xz", 3'098'900, kernel, 1.76), row("zstd", 3'511'863, kernel, 1.25),
+        row("gzip", 4'100'242, kernel, 1.18), row("none", 9'856'452, kernel, 1.05)};
+    const std::uint64_t smallest = 3'098'900 + kernel;
+    CHECK(images[pipeline::choose_compression("size", images, smallest)].name == "xz");
+    CHECK(images[pipeline::choose_compression("boot", images, smallest)].name == "none");
+    // balanced: gzip boots faster but is 1.23x the smallest; zstd is 1.09x.
+    CHECK(images[pipeline::choose_compression("balanced", images, smallest)].name == "zstd");
+    CHECK(pipeline::needs_boot("balanced", images[1], smallest));
+    CHECK_FALSE(pipeline::needs_boot("balanced", images[2], smallest));
+    CHECK_FALSE(pipeline::needs_boot("size", images[0], smallest));
+    CHECK(pipeline::needs_boot("boot", images[3], smallest));
+    // A candidate whose boots failed (no median) is never chosen; nothing booted: the fewest bytes.
+    images[1].median.reset();
+    CHECK(images[pipeline::choose_compression("balanced", images, smallest)].name == "xz");
+    for (auto& image : images) image.median.reset();
+    CHECK(images[pipeline::choose_compression("boot", images, smallest)].name == "xz");
+    // Ties go to the fewer bytes.
+    std::vector<pipeline::CompressionCandidate> tie = {row("gzip", 200, 0, 1.0), row("xz", 100, 0, 1.0)};
+    CHECK(tie[pipeline::choose_compression("boot", tie, 100)].name == "xz");
+    CHECK(pipeline::median({3.0, 1.0, 2.0}) == 2.0);
+    CHECK(pipeline::median({1.0, 2.0}) == 1.5);
+}
+
+TEST_CASE("optimize: a kernel compressed one way keeps only the initramfs decompressor its image needs") {
+    auto zstd = find_compression("zstd", "x").value();
+    auto none = find_compression("none", "x").value();
+    auto values = pipeline::compression_settings(zstd, zstd);
+    std::map<std::string, std::string> set(values.begin(), values.end());
+    CHECK(set.at("KERNEL_ZSTD") == "y");
+    CHECK(set.at("KERNEL_XZ") == "n");
+    CHECK(set.at("KERNEL_GZIP") == "n");
+    CHECK(set.at("RD_ZSTD") == "y");
+    for (const char* other : {"RD_GZIP", "RD_BZIP2", "RD_LZMA", "RD_XZ", "RD_LZO", "RD_LZ4"}) CHECK(set.at(other) == "n");
+    // An uncompressed image needs no decompressor; a kernel left as it is sets no KERNEL_ symbol.
+    values = pipeline::compression_settings(nullptr, none);
+    set = {values.begin(), values.end()};
+    CHECK(set.count("KERNEL_XZ") == 0);
+    CHECK(set.at("RD_XZ") == "n");
+    CHECK(set.at("RD_ZSTD") == "n");
+    CHECK(pipeline::compression_settings(nullptr, nullptr).empty());
 }

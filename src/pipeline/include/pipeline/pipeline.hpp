@@ -60,6 +60,11 @@ struct BuildRequest {
     std::optional<fs::path> pool;       // default: the shipped server pool
     harness::AccelChoice accel = harness::AccelChoice::automatic;
     int verify_boots = 3;
+    // How the compressions are decided (optimize_goals()): unset, "balanced" for a new build and
+    // the profile's record for a --profile rebuild (which then measures nothing).
+    std::optional<std::string> optimize;
+    std::optional<std::string> compression;        // --compression: the initramfs's, fixed
+    std::optional<std::string> kernel_compression; // --kernel-compression: the kernel image's, fixed
     // Only build the kernel of the start config (no app, no image, no verification):
     // out_dir gets bzImage and config. For fixtures and for kernels to reuse elsewhere.
     bool kernel_only = false;
@@ -74,6 +79,9 @@ struct BuildResult {
 };
 
 Result<BuildResult> run_build(const BuildRequest& request);
+
+// The values of --optimize ("balanced", "size", "boot") with what each does.
+const std::vector<std::pair<std::string, std::string>>& optimize_goals();
 
 // The values of --file-search ("traced", "full", "untraced") with what each does.
 const std::vector<std::pair<std::string, std::string>>& file_searches();
