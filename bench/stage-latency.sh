@@ -32,6 +32,9 @@ for name in $APPS; do
     measure="sleep $SETTLE; \"$BENCH/curl-times.sh\" \"$page\" $REQUESTS"
     common=(--forward "$APP_PORT" --probe "$APP_HOST_TEST" --memory "$MEMORY" --accel "$accel" --timeout 36000)
 
+    # Each target's 1-minute load average before it is measured: another job on the machine
+    # (a kernel build, another stage) lengthens every response of an emulated guest.
+    cut -d' ' -f1 /proc/loadavg >"$OUT/latency/$name-tinyx.load"
     log "latency: $name in its tinyx VM ($REQUESTS requests, $accel)"
     python3 "$BENCH/vm.py" "${common[@]}" --kernel "$APP_KERNEL" --initrd "$APP_INITRD" --append "$APP_APPEND" \
         --run "$measure '$OUT/latency/$name-tinyx.txt'" --log "$OUT/logs/latency-$name-tinyx.console" \
@@ -39,12 +42,14 @@ for name in $APPS; do
 
     # The by-hand check: the same image, client and count through `tinyx boot --host-test` (the
     # harness's own QEMU arguments, marker channel and test runner). The bench's figure must agree.
+    cut -d' ' -f1 /proc/loadavg >"$OUT/latency/$name-tinyx-boot.load"
     log "latency: $name in its tinyx VM through tinyx boot --host-test ($REQUESTS requests)"
     "$TINYX" boot --kernel "$APP_KERNEL" --initrd "$APP_INITRD" --append "$APP_APPEND" --accel "$accel" --memory "$MEMORY" \
         --forward "$APP_PORT" --timeout 36000 --host-test "$measure '$OUT/latency/$name-tinyx-boot.txt'" --json \
         >"$OUT/latency/$name-tinyx-boot.json" 2>"$OUT/logs/latency-$name-tinyx-boot.log" ||
         die "$name: tinyx boot --host-test failed, see $OUT/logs/latency-$name-tinyx-boot.log"
 
+    cut -d' ' -f1 /proc/loadavg >"$OUT/latency/$name-debian.load"
     log "latency: $name in its Debian VM ($REQUESTS requests, $accel)"
     d=$APP_DIR/debian
     python3 "$BENCH/vm.py" "${common[@]}" --kernel "$d/vmlinuz" --initrd "$d/initrd.img" --disk "$d/disk.qcow2" \
@@ -57,6 +62,7 @@ for name in $APPS; do
         log "latency: port $APP_PORT is busy on the host: no host-process figure for $name"
         rm -f "$OUT/latency/$name-host.txt"
     else
+        cut -d' ' -f1 /proc/loadavg >"$OUT/latency/$name-host.load"
         log "latency: $name as a host process ($REQUESTS requests)"
         setsid /bin/sh -c "exec $APP_RUN" >"$OUT/logs/latency-$name-host.log" 2>&1 &
         app_pid=$!
@@ -89,6 +95,10 @@ def stats(path):
 result = {"requests": requests, "warmup": warmup, "memory_mb": memory, "apps": {}}
 for app in apps:
     entry = {t: stats(f"{out}/latency/{app}-{t}.txt") for t in ("tinyx", "tinyx-boot", "debian", "host")}
+    for t in ("tinyx", "tinyx-boot", "debian", "host"):
+        load = f"{out}/latency/{app}-{t}.load"
+        if entry[t] and os.path.exists(load):
+            entry[t]["load_before"] = float(open(load).read())
     vm = json.load(open(f"{out}/latency/{app}-tinyx.json"))
     result["accel"] = vm["accel"]
     base = entry["debian"]

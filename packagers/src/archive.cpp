@@ -7,6 +7,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <lzma.h>
+#include <zstd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -144,9 +145,11 @@ const char* compression_suffix(Compression compression) {
 Result<std::string> xz_compress(std::string_view data) {
     lzma_options_lzma options;
     if (lzma_lzma_preset(&options, 9 | LZMA_PRESET_EXTREME)) return Error::internal("xz: preset 9e unavailable");
-    // The kernel allocates the whole dictionary the header declares; no need for more than the data.
+    // The kernel allocates the whole dictionary the header declares, in the guest's memory, while
+    // it unpacks: no more than the data, and at most kXzDictionaryBytes (nginx's 9.4 MB archive:
+    // 0.2 % more bytes than with 16 MiB, 12 MiB less memory; docs/optimize.md).
     std::uint32_t dict = 1u << 20;
-    while (dict < data.size() && dict < options.dict_size) dict <<= 1;
+    while (dict < data.size() && dict < std::min<std::uint32_t>(options.dict_size, kXzDictionaryBytes)) dict <<= 1;
     options.dict_size = dict;
     // The x86 branch converter makes machine code compress ~5% better; the kernel's
     // xz decoder has it (XZ_DEC_X86, default y on x86).
@@ -176,23 +179,34 @@ Result<std::string> xz_compress(std::string_view data) {
     return out;
 }
 
+Result<std::string> zstd_compress(std::string_view data) {
+    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+    if (!context) return Error::internal("zstd: cannot create a compression context");
+    // Level 19 with a window of kZstdWindowLog: the kernel's decoder allocates the window in the
+    // guest's memory while it unpacks (level 19's own is 8 MiB; nginx: 1.1 % more bytes, 6 MiB less).
+    for (auto [parameter, value] : {std::pair{ZSTD_c_compressionLevel, 19}, std::pair{ZSTD_c_windowLog, kZstdWindowLog}}) {
+        const std::size_t status = ZSTD_CCtx_setParameter(context.get(), parameter, value);
+        if (ZSTD_isError(status)) return Error::internal(str("zstd: ", ZSTD_getErrorName(status)));
+    }
+    std::string out(ZSTD_compressBound(data.size()), '\0');
+    const std::size_t written = ZSTD_compress2(context.get(), out.data(), out.size(), data.data(), data.size());
+    if (ZSTD_isError(written)) return Error::internal(str("zstd: compression failed: ", ZSTD_getErrorName(written)));
+    out.resize(written);
+    return out;
+}
+
 Result<std::string> compress_bytes(std::string_view raw, Compression compression) {
     if (compression == Compression::none) return std::string(raw);
     if (compression == Compression::xz) return xz_compress(raw);
-    // gzip and zstd through libarchive's "raw" format: one entry whose data is the stream.
+    if (compression == Compression::zstd) return zstd_compress(raw);
+    // gzip through libarchive's "raw" format: one entry whose data is the stream.
     ArchivePtr a(archive_write_new());
     if (archive_write_set_format_raw(a.get()) != ARCHIVE_OK) return archive_error(a.get(), "raw format");
     archive_write_set_bytes_per_block(a.get(), 0);
-    if (compression == Compression::gzip) {
-        if (archive_write_add_filter_gzip(a.get()) != ARCHIVE_OK ||
-            archive_write_set_filter_option(a.get(), "gzip", "compression-level", "9") != ARCHIVE_OK ||
-            archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) != ARCHIVE_OK) // no build time in the header
-            return archive_error(a.get(), "gzip");
-    } else {
-        if (archive_write_add_filter_zstd(a.get()) != ARCHIVE_OK ||
-            archive_write_set_filter_option(a.get(), "zstd", "compression-level", "19") != ARCHIVE_OK)
-            return archive_error(a.get(), "zstd");
-    }
+    if (archive_write_add_filter_gzip(a.get()) != ARCHIVE_OK ||
+        archive_write_set_filter_option(a.get(), "gzip", "compression-level", "9") != ARCHIVE_OK ||
+        archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr) != ARCHIVE_OK) // no build time in the header
+        return archive_error(a.get(), "gzip");
     std::string out;
     if (archive_write_open(a.get(), &out, nullptr, append_to_string, nullptr) != ARCHIVE_OK) return archive_error(a.get(), "compressing");
     EntryPtr e(archive_entry_new());

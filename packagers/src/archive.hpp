@@ -23,8 +23,13 @@ const char* compression_name(Compression compression);
 // ".gz", ".xz", ".zst" or "".
 const char* compression_suffix(Compression compression);
 
-// The kernel-readable stream of `raw` (gzip -9, xz as below, zstd -19; none: as is), and back
-// (any of them, recognised by its header).
+// What the guest's kernel allocates to unpack a compressed initramfs, at most: xz's dictionary
+// and zstd's window (gzip's is 32 KiB). Chosen against bytes for nginx (docs/optimize.md).
+inline constexpr std::uint32_t kXzDictionaryBytes = 4u << 20;
+inline constexpr int kZstdWindowLog = 21; // 2 MiB
+
+// The kernel-readable stream of `raw` (gzip -9, xz as below, zstd -19 with a 2 MiB window; none:
+// as is), and back (any of them, recognised by its header).
 Result<std::string> compress_bytes(std::string_view raw, Compression compression);
 Result<std::string> decompress_bytes(std::string_view data);
 
@@ -32,7 +37,9 @@ Result<void> write_cpio(const GuestTree& tree, const std::filesystem::path& outp
 Result<void> write_tar(const GuestTree& tree, const std::filesystem::path& output, std::int64_t epoch);
 
 // xz as the kernel's decompressor accepts it: CRC32 check (it rejects CRC64, xz's
-// default), LZMA2 only, dictionary no larger than the data. Exposed for tests.
+// default), LZMA2 only, dictionary no larger than the data nor kXzDictionaryBytes. zstd at
+// level 19 with a window of 2^kZstdWindowLog. Exposed for tests.
 Result<std::string> xz_compress(std::string_view data);
+Result<std::string> zstd_compress(std::string_view data);
 
 } // namespace tinyx::packagers

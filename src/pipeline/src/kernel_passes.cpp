@@ -2,6 +2,7 @@
 // against the test, and the final kernel build.
 #include "context.hpp"
 
+#include "core/compression.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "kconfig/config_text.hpp"
@@ -67,6 +68,20 @@ Result<void> compose_start_config(BuildContext& context) {
         log::warn(str(start.pool_absent.size(), " option(s) of the pool do not exist for ", context.tree.arch->name, " in Linux ",
                       context.tree.version, " and are not candidates: ", join(start.pool_absent, ", ")));
     std::vector<std::string> warnings;
+    // An architecture whose image format fixes its compression (arm64's Image.gz) has no
+    // HAVE_KERNEL_* choice: the kernel's compression is not this build's to decide.
+    const auto base_values = kconfig::parse_config_values(engine.resolve(base, &warnings));
+    const bool kernel_choice = std::any_of(compressions().begin(), compressions().end(), [&](const CompressionKind& kind) {
+        const auto it = kind.kernel_symbol.empty() ? base_values.end() : base_values.find(str("HAVE_", kind.kernel_symbol));
+        return it != base_values.end() && it->second == "y";
+    });
+    auto& plan = context.compression;
+    if (!kernel_choice && !plan.kernel_kept) {
+        if (plan.kernel) log::warn(str("--kernel-compression ", plan.kernel->name, ": ", context.tree.arch->name, " has no choice (ignored)"));
+        plan.kernel = nullptr;
+        plan.kernel_kept = true;
+        plan.kernel_from = str(context.tree.arch->name, "'s image format");
+    }
     start.inputs = base + profiles::config_fragment(known);
     // Compressions fixed before the build (flags, the profile's record): every kernel of the build
     // has them. Measured ones are the optimize pass's, on the final config.

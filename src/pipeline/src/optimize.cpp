@@ -177,15 +177,19 @@ Result<void> optimize_compression(BuildContext& context) {
     TRY_ASSIGN(auto builder, pruner::KernelBuilder::create(kernel_build_options(context, true)));
     const auto have = kconfig::parse_config_values(context.kernel.config);
     struct Built {
-        std::string config;
         pruner::BuildOutcome outcome;
         fs::path copy;
     };
     std::map<std::string, Built> built;
     std::vector<CompressionCandidate> kernels;
+    // From the composition, not the resolved final config: an option only the dropped
+    // decompressors selected (XZ_DEC for RD_XZ) goes with them, as in a profile rebuild.
+    std::vector<std::string> removed;
+    if (context.kernel_pruning)
+        for (const auto& symbol : context.kernel_pruning->pruning.value("removed", Json::array())) removed.push_back(symbol.get<std::string>());
+    const std::string composition = kconfig::force_off(context.start.inputs, removed);
     const auto build = [&](const CompressionKind* kind, const std::string& name) -> Result<void> {
-        std::string config = kconfig::set_values(context.final_config, compression_settings(kind, image_kind));
-        TRY_ASSIGN(auto outcome, builder.build(config));
+        TRY_ASSIGN(auto outcome, builder.build(kconfig::set_values(composition, compression_settings(kind, image_kind))));
         CompressionCandidate candidate;
         candidate.part = "kernel";
         candidate.name = name;
@@ -201,7 +205,7 @@ Result<void> optimize_compression(BuildContext& context) {
         TRY(copy_file_atomic(outcome.kernel.image, copy));
         candidate.bytes = outcome.kernel.bytes;
         candidate.setting_bytes = outcome.kernel.bytes + image.image_bytes;
-        built[name] = {std::move(config), std::move(outcome), copy};
+        built[name] = {std::move(outcome), copy};
         kernels.push_back(std::move(candidate));
         return success();
     };
@@ -248,7 +252,7 @@ Result<void> optimize_compression(BuildContext& context) {
     const std::string kernel_name = kernel_file_name(context);
     TRY(copy_file_atomic(final_kernel.copy, out_dir / kernel_name));
     TRY(write_file_atomic(out_dir / "config", final_kernel.outcome.kernel.config));
-    context.final_config = final_kernel.config;
+    context.final_config = final_kernel.outcome.kernel.config; // resolved: what ship reads the kept options from
     context.kernel = final_kernel.outcome.kernel;
     context.kernel_build = final_kernel.outcome;
     context.boot.target.kernel = out_dir / kernel_name;

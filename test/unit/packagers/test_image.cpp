@@ -118,6 +118,39 @@ TEST_CASE("compressed cpio: gzip, zstd and kernel-compatible xz decompress to th
     CHECK(result->out == "CRC32\n");
 }
 
+TEST_CASE("compressed cpio: what the guest's kernel allocates to unpack it is bounded: xz's dictionary, zstd's window") {
+    auto temp = TempDir::create("tinyx-window-");
+    REQUIRE(temp);
+    // 6 MiB that repeats every MiB: a larger dictionary or window would find the repeats further back.
+    std::string data;
+    for (int i = 0; i < (1 << 20); ++i) data += char((i * 2654435761u) >> 24);
+    std::string repeated;
+    for (int i = 0; i < 6; ++i) repeated += data;
+    for (auto [compress, name] : {std::pair{&xz_compress, "data.xz"}, std::pair{&zstd_compress, "data.zst"}}) {
+        auto packed = compress(repeated);
+        REQUIRE(packed);
+        REQUIRE(write_file_atomic(temp->path() / name, *packed));
+    }
+    ProcessSpec xz;
+    xz.argv = {"sh", "-c", "xz --robot -lvv " + (temp->path() / "data.xz").string() + " | grep ^block | cut -f16"};
+    auto xz_list = run_process(xz);
+    REQUIRE(xz_list);
+    CHECK(xz_list->out == "--x86 --lzma2=dict=4MiB\n");
+    ProcessSpec zstd;
+    zstd.argv = {"sh", "-c", "zstd -lv " + (temp->path() / "data.zst").string() + " 2>&1 | grep 'Window Size'"};
+    auto zstd_list = run_process(zstd);
+    REQUIRE(zstd_list);
+    CHECK(zstd_list->out.find("(2097152 B)") != std::string::npos);
+    // Both still decompress to the data.
+    ProcessSpec round_trip;
+    round_trip.argv = {"bash", "-c", "xz -dc " + (temp->path() / "data.xz").string() + " | cmp - <(zstd -dcq " +
+                                         (temp->path() / "data.zst").string() + ")"};
+    auto same = run_process(round_trip);
+    REQUIRE(same);
+    CHECK(same->success());
+    CHECK(decompress_bytes(*zstd_compress(repeated)).value() == repeated);
+}
+
 TEST_CASE("recompress_initramfs: another compression of an image has the bytes a build with it writes") {
     auto temp = TempDir::create("tinyx-recompress-");
     REQUIRE(temp);
