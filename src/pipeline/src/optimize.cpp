@@ -48,7 +48,7 @@ std::string label(const CompressionCandidate& candidate) { return str(candidate.
 const std::vector<std::pair<std::string, std::string>>& optimize_goals() {
     static const std::vector<std::pair<std::string, std::string>> goals = {
         {"balanced", str("the fastest boot among settings within ", kBalancedSlack, "x the smallest kernel + image")},
-        {"size", "the smallest kernel + image (xz, no boots to decide)"},
+        {"size", "the smallest kernel + image (decided by bytes, without boots)"},
         {"boot", "the fastest boot to the app started, whatever the bytes"},
     };
     return goals;
