@@ -704,8 +704,11 @@ Result<BootReport> boot(const BootRequest& request) {
             (run.verdict == Verdict::pass ? good : bad) = mb;
             return success();
         };
-        if (request.min_memory_hint_mb && *request.min_memory_hint_mb > bad + step && *request.min_memory_hint_mb < good - step)
-            TRY(probe(*request.min_memory_hint_mb));
+        if (const auto hint = request.min_memory_hint_mb; hint && *hint > bad + step && *hint < good - step) {
+            TRY(probe(*hint));
+            // An estimate that was short is short by a factor, not by most of the range.
+            if (bad == *hint && 2 * *hint < good - step) TRY(probe(2 * *hint));
+        }
         while (good - bad > step) TRY(probe(bad + (good - bad) / 2));
         report.min_memory_mb = good;
         log::info(str("smallest memory that passes: ", good, " MB (within ", step, " MB)"));

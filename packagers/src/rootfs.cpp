@@ -1173,8 +1173,13 @@ Result<RootfsResult> recompress_initramfs(const RootfsResult& image, const std::
     if (image.format != "initramfs") return Error::bad_input(str("--compression applies to --format initramfs only (", image.format, ")"));
     TRY_ASSIGN(const Compression to, parse_compression(compression));
     TRY_ASSIGN(const std::string stored, read_file(image.image));
-    TRY_ASSIGN(const std::string raw, decompress_bytes(stored));
-    TRY_ASSIGN(const std::string packed, compress_bytes(raw, to));
+    std::string packed;
+    if (image.compression == compression_name(to)) {
+        packed = stored; // the same bytes: no second xz of a large image
+    } else {
+        TRY_ASSIGN(const std::string raw, decompress_bytes(stored));
+        TRY_ASSIGN(packed, compress_bytes(raw, to));
+    }
     TRY_ASSIGN(const ImageFormat* format, find_image_format(image.format));
     RootfsResult out = image;
     out.compression = compression_name(to);

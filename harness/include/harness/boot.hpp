@@ -87,8 +87,8 @@ struct BootRequest {
     bool find_min_memory = false; // after a pass: bisect for the smallest memory that still passes
     int min_memory_floor_mb = 16;
     int min_memory_precision_mb = 4;
-    // A first guess for the bisection (an estimate of what the image needs): a pass or a
-    // failure there halves the range in one boot.
+    // A first guess for the bisection (an estimate of what the image needs): a pass there, or a
+    // failure there and a pass at twice it, narrows the range in a boot or two.
     std::optional<int> min_memory_hint_mb;
     std::optional<std::filesystem::path> log_dir; // keep console logs here (else removed at the end)
 };

@@ -287,6 +287,20 @@ TEST_CASE("boot: --repeat stops at the first failure; min-memory bisects") {
         REQUIRE(report.min_memory_mb);
         CHECK(*report.min_memory_mb <= 16 + fake.request.min_memory_precision_mb);
     }
+    SECTION("min-memory: a hint that fails is followed by twice it") {
+        FakeBoot fake("pass-from-50-mb");
+        fake.request.target.memory_mb = 256;
+        fake.request.find_min_memory = true;
+        fake.request.min_memory_hint_mb = 30;
+        auto report = fake.run();
+        REQUIRE(report.memory_trials.size() >= 3);
+        CHECK(report.memory_trials[0] == std::pair{30, Verdict::boot_failed});
+        CHECK(report.memory_trials[1] == std::pair{60, Verdict::pass});
+        REQUIRE(report.min_memory_mb);
+        CHECK(*report.min_memory_mb >= 50);
+        CHECK(*report.min_memory_mb <= 50 + fake.request.min_memory_precision_mb);
+        CHECK(report.memory_trials.size() <= 6); // 30, 60, then within [30, 60]
+    }
 }
 
 TEST_CASE("validate names the bad flag or file") {
