@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 
 using namespace tinyx;
 using namespace tinyx::harness;
@@ -265,40 +266,34 @@ TEST_CASE("boot: --repeat stops at the first failure; min-memory bisects") {
         CHECK(*report.boots[2].console_log == fake.dir.path() / "logs" / "console-3.log");
         CHECK(fs::exists(*report.boots[2].console_log));
     }
-    SECTION("min-memory: every size passes down to the floor") {
-        FakeBoot fake("pass");
-        fake.request.target.memory_mb = 64;
+    // The bisection from `memory_mb`; "pass" boots pass at any size, "pass-from-50-mb" from 50 MB up.
+    const auto min_memory = [](const char* mode, int memory_mb, std::optional<int> hint) {
+        FakeBoot fake(mode);
+        fake.request.target.memory_mb = memory_mb;
         fake.request.find_min_memory = true;
+        fake.request.min_memory_hint_mb = hint;
         auto report = fake.run();
         REQUIRE(report.min_memory_mb);
-        CHECK(*report.min_memory_mb <= 16 + fake.request.min_memory_precision_mb);
+        CHECK(*report.min_memory_mb <= (std::string(mode) == "pass" ? 16 : 50) + fake.request.min_memory_precision_mb);
+        return report;
+    };
+    SECTION("min-memory: every size passes down to the floor") {
+        auto report = min_memory("pass", 64, std::nullopt);
         CHECK(*report.min_memory_mb >= 16);
         CHECK(report.memory_trials.size() >= 3);
     }
     SECTION("min-memory: the hint is tried first") {
-        FakeBoot fake("pass");
-        fake.request.target.memory_mb = 128;
-        fake.request.find_min_memory = true;
-        fake.request.min_memory_hint_mb = 40;
-        auto report = fake.run();
+        auto report = min_memory("pass", 128, 40);
         REQUIRE(report.memory_trials.size() >= 2);
         CHECK(report.memory_trials.front().first == 40);
         CHECK(report.memory_trials[1].first < 40); // it passed: the rest of the search is below it
-        REQUIRE(report.min_memory_mb);
-        CHECK(*report.min_memory_mb <= 16 + fake.request.min_memory_precision_mb);
     }
     SECTION("min-memory: a hint that fails is followed by twice it") {
-        FakeBoot fake("pass-from-50-mb");
-        fake.request.target.memory_mb = 256;
-        fake.request.find_min_memory = true;
-        fake.request.min_memory_hint_mb = 30;
-        auto report = fake.run();
+        auto report = min_memory("pass-from-50-mb", 256, 30);
         REQUIRE(report.memory_trials.size() >= 3);
         CHECK(report.memory_trials[0] == std::pair{30, Verdict::boot_failed});
         CHECK(report.memory_trials[1] == std::pair{60, Verdict::pass});
-        REQUIRE(report.min_memory_mb);
         CHECK(*report.min_memory_mb >= 50);
-        CHECK(*report.min_memory_mb <= 50 + fake.request.min_memory_precision_mb);
         CHECK(report.memory_trials.size() <= 6); // 30, 60, then within [30, 60]
     }
 }
