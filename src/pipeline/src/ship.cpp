@@ -107,9 +107,13 @@ profiles::Profile output_profile(const BuildContext& context, const std::vector<
         out.file_pruning = profile->file_pruning;
     }
     const auto& plan = context.compression;
-    if (!plan.legacy)
-        out.compression = profiles::CompressionChoice{plan.goal, kernel_compression(context.kernel.config), context.image.compression,
-                                                      plan.measured() ? plan.why : (profile && profile->compression ? profile->compression->why : "")};
+    if (!plan.legacy) {
+        // What decided it: this build's measurement, else the rebuilt profile's (flags alone: no goal).
+        const auto* before = profile && profile->compression ? &*profile->compression : nullptr;
+        out.compression = profiles::CompressionChoice{plan.measured() ? plan.goal : before ? before->goal : "",
+                                                      kernel_compression(context.kernel.config), context.image.compression,
+                                                      plan.measured() ? plan.why : before ? before->why : ""};
+    }
     return out;
 }
 
