@@ -749,10 +749,24 @@ BootPhases boot_phases(const BootRun& run) {
     return phases;
 }
 
+const std::vector<BootPhaseName>& boot_phase_names() {
+    static const std::vector<BootPhaseName> names = {
+        {"before_kernel", "firmware, loader and kernel decompression", &BootPhases::before_kernel},
+        {"kernel_init", "kernel init", &BootPhases::kernel_init},
+        {"initramfs_unpack", "initramfs unpack", &BootPhases::initramfs_unpack},
+        {"init", "init", &BootPhases::init},
+        {"app_start", "app start", &BootPhases::app_start},
+    };
+    return names;
+}
+
 Json boot_phases_json(const BootPhases& phases) {
-    const auto value = [](double seconds) { return seconds < 0 ? Json() : Json(seconds); };
-    return {{"before_kernel", value(phases.before_kernel)}, {"kernel_init", value(phases.kernel_init)},
-            {"initramfs_unpack", value(phases.initramfs_unpack)}, {"init", value(phases.init)}, {"app_start", value(phases.app_start)}};
+    Json out = Json::object();
+    for (const auto& phase : boot_phase_names()) {
+        const double seconds = phases.*phase.seconds;
+        out[phase.key] = seconds < 0 ? Json() : Json(seconds);
+    }
+    return out;
 }
 
 Json boot_report_json(const BootReport& report) {

@@ -61,10 +61,8 @@ Result<int> run_boot(BootOptions& options) {
         if (report.min_memory_mb) log::info(str("smallest memory that passes: ", *report.min_memory_mb, " MB"));
         const auto phases = harness::boot_phases(last);
         std::vector<std::string> spent;
-        for (const auto& [what, seconds] : {std::pair{"before the kernel", phases.before_kernel}, std::pair{"kernel init", phases.kernel_init},
-                                            std::pair{"initramfs unpack", phases.initramfs_unpack}, std::pair{"init", phases.init},
-                                            std::pair{"app start", phases.app_start}})
-            if (seconds >= 0) spent.push_back(str(what, " ", human_seconds(seconds)));
+        for (const auto& phase : harness::boot_phase_names())
+            if (phases.*phase.seconds >= 0) spent.push_back(str(phase.name, " ", human_seconds(phases.*phase.seconds)));
         if (!spent.empty()) log::info(str("boot phases: ", join(spent, ", ")));
         if (last.console_log) log::info(str("console log: ", last.console_log->string()));
         if (last.file_trace && !options.json) {

@@ -180,6 +180,13 @@ Result<void> validate_all_but_kernel(const BootRequest& request);
 Result<void> check_kernel_image(const std::filesystem::path& kernel, const Arch& arch);
 
 BootPhases boot_phases(const BootRun& run);
+// The phases in boot order: the key reports use, a name for people, and the field.
+struct BootPhaseName {
+    const char* key;  // "before_kernel"
+    const char* name; // "firmware, loader and kernel decompression"
+    double BootPhases::*seconds;
+};
+const std::vector<BootPhaseName>& boot_phase_names();
 // {"before_kernel": s, "kernel_init": s, ...}, null for an unknown phase.
 Json boot_phases_json(const BootPhases& phases);
 

@@ -130,6 +130,11 @@ struct BuildContext {
     CompressionPlan compression;            // inputs (what is fixed), optimize (what was measured)
 };
 
+// Seconds from `start` to now (the passes' and the optimize pass's times in report.json).
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 // One pass: its name (the key of its seconds in report.json), whether this build runs it, and
 // what it does.
 struct Pass {

@@ -69,8 +69,9 @@ Result<void> compose_start_config(BuildContext& context) {
                       context.tree.version, " and are not candidates: ", join(start.pool_absent, ", ")));
     std::vector<std::string> warnings;
     // An architecture whose image format fixes its compression (arm64's Image.gz) has no
-    // HAVE_KERNEL_* choice: the kernel's compression is not this build's to decide.
-    const auto base_values = kconfig::parse_config_values(engine.resolve(base, &warnings));
+    // HAVE_KERNEL_* choice: the kernel's compression is not this build's to decide. tinyconfig
+    // comes resolved from make: its values say so.
+    const auto base_values = kconfig::parse_config_values(base);
     const bool kernel_choice = std::any_of(compressions().begin(), compressions().end(), [&](const CompressionKind& kind) {
         const auto it = kind.kernel_symbol.empty() ? base_values.end() : base_values.find(str("HAVE_", kind.kernel_symbol));
         return it != base_values.end() && it->second == "y";

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <map>
 
 namespace tinyx::pipeline {
@@ -17,10 +16,6 @@ namespace {
 
 // Boots per booted candidate: a median of three holds against one slow boot.
 constexpr int kMeasuredBoots = 3;
-
-double since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // The candidate's boots with the build's test: QEMU start to the app started, each.
 Result<void> time_boots(const BuildContext& context, CompressionCandidate& candidate, const fs::path& kernel,
@@ -42,6 +37,27 @@ Result<void> time_boots(const BuildContext& context, CompressionCandidate& candi
 }
 
 std::string label(const CompressionCandidate& candidate) { return str(candidate.name, " ", candidate.part); }
+
+// Boots the candidate if the goal needs its boot time to decide; else notes why not. True if booted.
+Result<bool> weigh(const BuildContext& context, CompressionCandidate& candidate, std::uint64_t smallest_setting,
+                   const fs::path& kernel, const fs::path& initrd, const fs::path& log_dir) {
+    const auto& goal = context.compression.goal;
+    if (!needs_boot(goal, candidate, smallest_setting)) {
+        if (goal == "balanced") candidate.note = str("over ", kBalancedSlack, "x the smallest: not booted");
+        return false;
+    }
+    log::info(str("timing ", label(candidate), " (", human_bytes(candidate.bytes), "): ", kMeasuredBoots, " boots"));
+    TRY(time_boots(context, candidate, kernel, initrd, log_dir));
+    return true;
+}
+
+// The fewest bytes among the candidates that exist (a kernel that did not build has none); 0 if none does.
+std::uint64_t fewest_bytes(const std::vector<CompressionCandidate>& candidates) {
+    std::uint64_t fewest = 0;
+    for (const auto& candidate : candidates)
+        if (candidate.bytes && (!fewest || candidate.bytes < fewest)) fewest = candidate.bytes;
+    return fewest;
+}
 
 } // namespace
 
@@ -142,27 +158,22 @@ Result<void> optimize_compression(BuildContext& context) {
         packed[candidate.name] = std::move(result);
         images.push_back(std::move(candidate));
     }
-    std::uint64_t smallest_image = std::numeric_limits<std::uint64_t>::max();
-    for (const auto& candidate : images) smallest_image = std::min(smallest_image, candidate.bytes);
+    const std::uint64_t smallest_image = fewest_bytes(images);
     std::size_t image_choice = 0;
     if (!plan.initramfs) {
         const std::uint64_t smallest = smallest_image + kernel_now;
         bool passed_one = false; // a candidate that fails after another passed is only not chosen
         for (auto& candidate : images) {
-            if (!needs_boot(plan.goal, candidate, smallest)) {
-                if (plan.goal == "balanced") candidate.note = str("over ", kBalancedSlack, "x the smallest: not booted");
-                continue;
-            }
-            log::info(str("timing ", label(candidate), " (", human_bytes(candidate.bytes), "): ", kMeasuredBoots, " boots"));
-            TRY(time_boots(context, candidate, context.boot.target.kernel, packed[candidate.name].image,
-                           dir / "logs" / str("initramfs-", candidate.name)));
+            TRY_ASSIGN(const bool booted, weigh(context, candidate, smallest, context.boot.target.kernel, packed[candidate.name].image,
+                                                dir / "logs" / str("initramfs-", candidate.name)));
+            if (!booted) continue;
             passed_one = passed_one || candidate.median.has_value();
             if (!passed_one) {
                 // The image does not pass as it is: nothing to weigh. The verification says why.
                 log::warn(str("the test failed with the ", label(candidate), " (", candidate.note, "): the compressions stay as gathered"));
                 plan.why = str("not measured: the test failed with the ", label(candidate));
                 plan.table = std::move(images);
-                plan.seconds = since(started);
+                plan.seconds = seconds_since(started);
                 remove_candidates();
                 return success();
             }
@@ -225,23 +236,16 @@ Result<void> optimize_compression(BuildContext& context) {
     } else {
         TRY(build(plan.kernel, plan.kernel ? std::string(plan.kernel->name) : std::string("as built")));
     }
-    std::uint64_t smallest_kernel = std::numeric_limits<std::uint64_t>::max();
-    for (const auto& candidate : kernels)
-        if (candidate.bytes) smallest_kernel = std::min(smallest_kernel, candidate.bytes);
-    if (smallest_kernel == std::numeric_limits<std::uint64_t>::max())
+    const std::uint64_t smallest_kernel = fewest_bytes(kernels);
+    if (!smallest_kernel)
         return Error::internal(str("no kernel of the final config built with the chosen compressions (", builder.build_dir().string(), ")"));
     const std::uint64_t smallest_setting = smallest_kernel + smallest_image;
     std::size_t kernel_choice = 0;
     if (kernel_measured) {
-        for (auto& candidate : kernels) {
-            if (!candidate.bytes) continue;
-            if (!needs_boot(plan.goal, candidate, smallest_setting)) {
-                if (plan.goal == "balanced") candidate.note = str("over ", kBalancedSlack, "x the smallest: not booted");
-                continue;
-            }
-            log::info(str("timing ", label(candidate), " (", human_bytes(candidate.bytes), "): ", kMeasuredBoots, " boots"));
-            TRY(time_boots(context, candidate, built.at(candidate.name).copy, image.image, dir / "logs" / str("kernel-", candidate.name)));
-        }
+        for (auto& candidate : kernels)
+            if (candidate.bytes)
+                TRY(weigh(context, candidate, smallest_setting, built.at(candidate.name).copy, image.image,
+                          dir / "logs" / str("kernel-", candidate.name)));
         kernel_choice = choose_compression(plan.goal, kernels, smallest_setting);
         if (!kernels[kernel_choice].bytes) return Error::internal("no kernel compression candidate built");
     }
@@ -288,7 +292,7 @@ Result<void> optimize_compression(BuildContext& context) {
                         smallest_row->name, ", ", human_seconds(*smallest_row->median), ")");
     plan.table = std::move(images);
     plan.table.insert(plan.table.end(), kernels.begin(), kernels.end());
-    plan.seconds = since(started);
+    plan.seconds = seconds_since(started);
     log::info(str("compression: ", plan.why));
     return success();
 }

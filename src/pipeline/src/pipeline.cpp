@@ -13,10 +13,6 @@ namespace tinyx::pipeline {
 
 namespace {
 
-double since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 bool always(const BuildContext&) { return true; }
 bool prunes_kernel(const BuildContext& c) { return c.request.prune && c.request.prune_kernel; }
 bool prunes_files(const BuildContext& c) { return c.request.prune && c.request.prune_files; }
@@ -26,7 +22,7 @@ bool measures_compression(const BuildContext& c) { return c.compression.measured
 Result<void> run_pass(const Pass& pass, BuildContext& context) {
     const auto start = std::chrono::steady_clock::now();
     TRY(pass.run(context));
-    context.seconds[pass.name] = since(start);
+    context.seconds[pass.name] = seconds_since(start);
     return success();
 }
 
@@ -74,7 +70,7 @@ Result<BuildResult> run_build(const BuildRequest& request) {
     if (request.kernel_only) return build_kernel_only(context);
     for (const Pass& pass : build_passes())
         if (pass.runs(context)) TRY(run_pass(pass, context));
-    context.seconds["total"] = since(context.started);
+    context.seconds["total"] = seconds_since(context.started);
     return ship(context);
 }
 

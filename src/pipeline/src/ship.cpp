@@ -290,13 +290,12 @@ std::string render_summary(const Json& report, const std::vector<profiles::Optio
         if (verify.contains("boot_seconds")) md += str(", boot to app started ", verify["boot_seconds"].get<double>(), " s");
         md += str(" (", verify.value("accel", std::string("?")), ").\n\n");
         if (verify.contains("phases")) {
-            static const std::vector<std::pair<const char*, const char*>> names = {
-                {"before_kernel", "firmware, loader and kernel decompression"}, {"kernel_init", "kernel init"},
-                {"initramfs_unpack", "initramfs unpack"}, {"init", "init"}, {"app_start", "app start"}};
             md += str("Boot to app started, median of the verifying boots: **", human_seconds(verify["boot_seconds_median"].get<double>()),
                       "**\n\n| phase | seconds |\n|---|---|\n");
-            for (const auto& [key, name] : names)
-                md += str("| ", name, " | ", verify["phases"][key].is_number() ? str(std::round(verify["phases"][key].get<double>() * 1000) / 1000) : std::string("–"), " |\n");
+            for (const auto& phase : harness::boot_phase_names()) {
+                const auto& seconds = verify["phases"][phase.key];
+                md += str("| ", phase.name, " | ", seconds.is_number() ? str(std::round(seconds.get<double>() * 1000) / 1000) : std::string("–"), " |\n");
+            }
             md += "\n";
         }
     }
